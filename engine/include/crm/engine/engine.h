@@ -1,0 +1,210 @@
+// crm::engine::Engine: the in-memory customer graph backed by LMDB.
+//
+// Open() rebuilds memory from the LMDB data directory; every query is answered
+// from memory; every mutation is committed to LMDB (group-committed with the
+// writes that arrive at the same time) before it is applied to memory and
+// acknowledged.
+//
+// Thread-safety: every method may be called from any number of threads at
+// once. Reads run in parallel under a shared lock and see only committed
+// state; one internal writer thread runs all LMDB write transactions and
+// publishes each committed batch under a short exclusive lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crm/engine/model.h"
+#include "crm/engine/status.h"
+
+namespace crm::engine {
+
+// The on-disk schema version this build writes. A data directory whose meta
+// record holds a newer version is refused at Open().
+inline constexpr uint32_t kSchemaVersion = 1;
+
+struct Options {
+  // Directory holding the LMDB environment; created if missing.
+  std::string data_dir;
+  // Region used to read phone numbers written without a country code.
+  std::string default_region = "CN";
+  // false: fsync on every commit (nothing acknowledged is lost on power loss).
+  // true: skip fsync (MDB_NOSYNC); a crash of the machine may lose the last
+  // acknowledged commits, a crash of the process loses nothing. Opt-in only.
+  bool no_sync = false;
+  // Initial LMDB map size; the map grows on its own when full.
+  uint64_t initial_map_bytes = uint64_t{1} << 30;
+  // Most mutations committed in one LMDB transaction.
+  size_t max_batch = 4096;
+  // Clock for created/updated times; nullptr = the system clock. Tests pin it.
+  Micros (*clock)() = nullptr;
+};
+
+// Who performs a mutation; recorded in the audit log. 0 = the system.
+struct Actor {
+  Id user = 0;
+};
+
+// One write: create (record.id must be 0), update (record.id names it; full
+// replacement of the user-settable fields), or delete (entity + id).
+struct WriteOp {
+  WriteKind kind = WriteKind::kCreate;
+  Record record;                             // create / update
+  EntityKind entity = EntityKind::kCustomer;  // delete
+  Id id = 0;                                  // delete
+  // Delete of a customer: also delete its contacts, interactions,
+  // transactions, opportunities, contracts, tasks and the edges that point at
+  // it. Without it, deleting a customer that still has any is a Conflict.
+  bool cascade = false;
+};
+
+struct WriteResult {
+  Status status;
+  Id id = 0;              // the record's id (assigned on create)
+  uint64_t revision = 0;  // its revision after the write
+};
+
+// How a customer is looked up for a card.
+struct CardKey {
+  enum class By : uint8_t { kId, kPhone, kEmail, kExternalRef };
+  By by = By::kId;
+  Id id = 0;
+  std::string text;  // phone (any format), email, or external ref
+  static CardKey ById(Id id) { return {By::kId, id, {}}; }
+  static CardKey ByPhone(std::string phone) { return {By::kPhone, 0, std::move(phone)}; }
+  static CardKey ByEmail(std::string email) { return {By::kEmail, 0, std::move(email)}; }
+  static CardKey ByExternalRef(std::string ref) { return {By::kExternalRef, 0, std::move(ref)}; }
+};
+
+struct CardOptions {
+  uint32_t recent_interactions = 10;  // at most 1000
+  uint32_t due_tasks = 20;            // open tasks by due time, at most 1000
+};
+
+struct RelatedCustomer {
+  Id id = 0;
+  std::string name;
+  RelationKind kind = RelationKind::kRelated;
+  bool incoming = false;  // true: the edge is stored on the other customer
+};
+
+// Value and tier of a customer. Empty until the value model computes it.
+struct ValueSummary {
+  bool scored = false;
+  double current_value = 0;
+  double potential_value = 0;
+  std::string tier;
+  std::string value_class;
+};
+
+// Everything a screen shows for one customer, in one call.
+struct CustomerCard {
+  Customer customer;
+  std::vector<Contact> contacts;
+  ValueSummary value;
+  std::vector<Interaction> recent_interactions;  // newest first
+  std::vector<Opportunity> open_opportunities;   // stage not won/lost
+  std::vector<Contract> active_contracts;        // status draft or active
+  std::vector<Interaction> open_complaints;      // open or in progress, newest first
+  std::vector<Task> due_tasks;                   // not done, earliest due first
+  std::vector<RelatedCustomer> related;
+  uint64_t interaction_count = 0;
+  uint64_t transaction_count = 0;
+  Micros last_interaction_at = 0;
+  Micros last_transaction_at = 0;
+};
+
+// One page of a customer's history: interactions and transactions merged,
+// newest first (time, then id, descending).
+struct HistoryQuery {
+  Id customer = 0;
+  // Opaque position from the previous page's next_cursor; empty = newest.
+  std::string cursor;
+  uint32_t limit = 100;  // 1..10000
+  bool interactions = true;
+  bool transactions = true;
+  uint32_t channel_mask = 0;  // bit (1 << Channel); 0 = every channel
+  Micros from = 0;            // inclusive; 0 = no lower bound
+  Micros to = 0;              // exclusive; 0 = no upper bound
+};
+
+struct HistoryEntry {
+  EntityKind kind = EntityKind::kInteraction;  // kInteraction or kTransaction
+  Interaction interaction;                     // when kind == kInteraction
+  Transaction transaction;                     // when kind == kTransaction
+};
+
+struct HistoryPage {
+  std::vector<HistoryEntry> entries;
+  std::string next_cursor;  // empty when there is nothing older
+};
+
+struct StoreCounts {
+  uint64_t customers = 0, contacts = 0, interactions = 0, transactions = 0, opportunities = 0,
+           contracts = 0, tasks = 0, users = 0, audit_entries = 0;
+};
+
+class Engine {
+ public:
+  // Opens (creating if needed) the data directory and rebuilds memory from it.
+  // Refuses with Unavailable a directory written by a newer schema version, or
+  // one another process holds open for writing.
+  static Result<std::unique_ptr<Engine>> Open(const Options& options);
+
+  Engine() = default;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  // Finishes queued writes, stops the writer and closes LMDB.
+  virtual ~Engine() = default;
+
+  // ---- Writes. Each returns only after its commit to LMDB.
+
+  // Applies `ops` in order, committed in one LMDB transaction. atomic = true:
+  // all or nothing (if one fails, none is applied and the others report
+  // Conflict naming the failed one). atomic = false: each op stands alone.
+  virtual std::vector<WriteResult> Write(const Actor& actor, std::vector<WriteOp> ops,
+                                         bool atomic) = 0;
+
+  // Convenience forms of Write() for one op.
+  Result<Id> Create(const Actor& actor, Record record);
+  Status Update(const Actor& actor, Record record);
+  Status Delete(const Actor& actor, EntityKind entity, Id id, bool cascade = false);
+
+  // ---- Reads. Each copies what it returns; none blocks on LMDB.
+
+  virtual Result<CustomerCard> Card(const CardKey& key, const CardOptions& options = {}) const = 0;
+  // Resolves a key to a customer id without building a card.
+  virtual Result<Id> FindCustomer(const CardKey& key) const = 0;
+  virtual Result<HistoryPage> History(const HistoryQuery& query) const = 0;
+
+  virtual Result<Customer> GetCustomer(Id id) const = 0;
+  virtual Result<Contact> GetContact(Id id) const = 0;
+  virtual Result<Interaction> GetInteraction(Id id) const = 0;
+  virtual Result<Transaction> GetTransaction(Id id) const = 0;
+  virtual Result<Opportunity> GetOpportunity(Id id) const = 0;
+  virtual Result<Contract> GetContract(Id id) const = 0;
+  virtual Result<Task> GetTask(Id id) const = 0;
+  virtual Result<User> GetUser(Id id) const = 0;
+
+  // Every record of that kind for one customer, oldest id first.
+  virtual Result<std::vector<Contact>> ListContacts(Id customer) const = 0;
+  virtual Result<std::vector<Opportunity>> ListOpportunities(Id customer) const = 0;
+  virtual Result<std::vector<Contract>> ListContracts(Id customer) const = 0;
+  virtual Result<std::vector<Task>> ListTasks(Id customer) const = 0;
+  virtual std::vector<User> ListUsers() const = 0;
+
+  // Audit entries with sequence > after, oldest first, at most `limit`.
+  // Reads LMDB (a short read transaction).
+  virtual Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const = 0;
+
+  virtual StoreCounts Counts() const = 0;
+  const Options& options() const { return options_; }
+
+ protected:
+  Options options_;
+};
+
+}  // namespace crm::engine
