@@ -277,6 +277,16 @@ using Record =
     std::variant<Customer, Contact, Interaction, Transaction, Opportunity, Contract, Task, User>;
 
 EntityKind KindOf(const Record& record);
+
+// The entity kind of a record type: EntityOf<Contact> == EntityKind::kContact.
+template <typename T> inline constexpr EntityKind EntityOf = EntityKind::kCustomer;
+template <> inline constexpr EntityKind EntityOf<Contact> = EntityKind::kContact;
+template <> inline constexpr EntityKind EntityOf<Interaction> = EntityKind::kInteraction;
+template <> inline constexpr EntityKind EntityOf<Transaction> = EntityKind::kTransaction;
+template <> inline constexpr EntityKind EntityOf<Opportunity> = EntityKind::kOpportunity;
+template <> inline constexpr EntityKind EntityOf<Contract> = EntityKind::kContract;
+template <> inline constexpr EntityKind EntityOf<Task> = EntityKind::kTask;
+template <> inline constexpr EntityKind EntityOf<User> = EntityKind::kUser;
 Id IdOf(const Record& record);
 
 // Names of enum values, as used in tools and JSON ("organization", "call").

@@ -110,3 +110,10 @@ class Result {
 };
 
 }  // namespace crm::engine
+
+// Returns the Status of `expr` from the enclosing function unless it is OK.
+#define CRM_RETURN_IF_ERROR(expr)                  \
+  do {                                             \
+    ::crm::engine::Status crm_status_ = (expr);    \
+    if (!crm_status_.ok()) return crm_status_;     \
+  } while (0)

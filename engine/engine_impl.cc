@@ -1,0 +1,1020 @@
+// EngineImpl: LMDB persistence, the group-committing writer, and queries.
+//
+// Concurrency model: one writer thread owns every LMDB write transaction.
+// Callers of Write() queue their ops and wait. The writer takes everything
+// queued (up to Options::max_batch ops), validates each op against the
+// committed store plus what the batch staged before it, writes it to one LMDB
+// transaction, commits (fsync unless no_sync), and only then applies the
+// batch to memory under a short exclusive lock and wakes the callers. Readers
+// take a shared lock (writer-preferring, so a stream of readers cannot starve
+// the publish step) and never touch LMDB. A batch that hits MDB_MAP_FULL is
+// aborted, the map grows, and the whole batch is redone.
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "crm/engine/codec.h"
+#include "crm/engine/engine.h"
+#include "lmdb_env.h"
+#include "staging.h"
+#include "store.h"
+#include "validate.h"
+
+namespace crm::engine {
+namespace internal {
+
+Status LmdbError(int rc, std::string_view what) {
+  return Status::Internal(std::string(what) + ": " + mdb_strerror(rc));
+}
+
+namespace {
+
+// A reader-writer lock that lets a waiting writer in ahead of new readers.
+class RwLock {
+ public:
+  RwLock() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&lock_, &attr);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~RwLock() { pthread_rwlock_destroy(&lock_); }
+  RwLock(const RwLock&) = delete;
+  RwLock& operator=(const RwLock&) = delete;
+  void lock() { pthread_rwlock_wrlock(&lock_); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
+enum Dbi : int {
+  kMeta = 0,
+  kCustomers,
+  kContacts,
+  kInteractions,
+  kTransactions,
+  kOpportunities,
+  kContracts,
+  kTasks,
+  kUsers,
+  kAudit,
+  kDbiCount
+};
+constexpr const char* kDbiNames[kDbiCount] = {"meta",          "customers", "contacts",
+                                              "interactions",  "transactions", "opportunities",
+                                              "contracts",     "tasks",     "users",
+                                              "audit"};
+
+Dbi DbiFor(EntityKind kind) { return static_cast<Dbi>(static_cast<int>(kind)); }
+
+// Id counters and the audit sequence, as stored in the meta record.
+struct Counters {
+  std::array<uint64_t, kEntityKindCount + 1> last_ids{};
+  uint64_t audit_sequence = 0;
+};
+
+// The LMDB key of a record.
+Key KeyOfRecord(const Record& record) {
+  return std::visit(
+      [](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, Interaction> || std::is_same_v<T, Transaction>) {
+          return HistoryKey(r.customer, r.time, r.id);
+        } else {
+          return IdKey(r.id);
+        }
+      },
+      record);
+}
+
+kj::Array<capnp::word> EncodeRecord(const Record& record) {
+  capnp::MallocMessageBuilder message(128);
+  std::visit([&](const auto& r) { Encode(r, message.initRoot<SchemaOf<std::decay_t<decltype(r)>>>()); },
+             record);
+  return capnp::messageToFlatArray(message);
+}
+
+// Decodes an LMDB value (not necessarily word-aligned) into T.
+template <typename T>
+Status DecodeValue(const MDB_val& value, std::vector<capnp::word>& scratch, T* out) {
+  if (value.mv_size % sizeof(capnp::word) != 0 || value.mv_size == 0) {
+    return Status::Internal("stored value is not a whole number of words");
+  }
+  scratch.resize(value.mv_size / sizeof(capnp::word));
+  std::memcpy(scratch.data(), value.mv_data, value.mv_size);
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 64 * 1024 * 1024;
+    capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(scratch.data(), scratch.size()),
+                                         options);
+    return Decode(reader.getRoot<SchemaOf<T>>(), out);
+  } catch (const kj::Exception& e) {
+    return Status::Internal(std::string("stored value does not decode: ") + e.getDescription().cStr());
+  }
+}
+
+Micros SystemNow() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Describe(EntityKind kind, Id id) {
+  return std::string(Name(kind)) + " " + std::to_string(id);
+}
+
+// What a committed op does to memory: put `record` (replacing `old`, if any)
+// or remove `old`.
+struct Effect {
+  std::optional<Record> record;
+  std::optional<Record> old;
+};
+
+// One caller's Write() waiting for the writer.
+struct Pending {
+  Actor actor;
+  std::vector<WriteOp> ops;
+  bool atomic = false;
+  std::vector<WriteResult> results;
+  std::promise<void> done;
+};
+
+// Thrown inside a batch when LMDB itself fails; ends the batch.
+struct LmdbFailure {
+  int rc;
+  std::string what;
+};
+
+}  // namespace
+
+class EngineImpl final : public Engine {
+ public:
+  explicit EngineImpl(const Options& options) : store_(options.default_region) {
+    options_ = options;
+  }
+  ~EngineImpl() override;
+
+  Status OpenAndLoad();
+
+  std::vector<WriteResult> Write(const Actor& actor, std::vector<WriteOp> ops,
+                                 bool atomic) override;
+
+  Result<CustomerCard> Card(const CardKey& key, const CardOptions& options) const override {
+    if (options.recent_interactions > 1000 || options.due_tasks > 1000) {
+      return Status::InvalidArgument("card lists are limited to 1000 entries",
+                                     "recent_interactions");
+    }
+    std::shared_lock lock(lock_);
+    Result<Id> id = store_.Resolve(key);
+    if (!id.ok()) return id.status();
+    return store_.Card(*id, options);
+  }
+  Result<Id> FindCustomer(const CardKey& key) const override {
+    std::shared_lock lock(lock_);
+    return store_.Resolve(key);
+  }
+  Result<HistoryPage> History(const HistoryQuery& query) const override {
+    std::shared_lock lock(lock_);
+    return store_.History(query);
+  }
+  Result<Customer> GetCustomer(Id id) const override { return Get<Customer>(id); }
+  Result<Contact> GetContact(Id id) const override { return Get<Contact>(id); }
+  Result<Interaction> GetInteraction(Id id) const override { return Get<Interaction>(id); }
+  Result<Transaction> GetTransaction(Id id) const override { return Get<Transaction>(id); }
+  Result<Opportunity> GetOpportunity(Id id) const override { return Get<Opportunity>(id); }
+  Result<Contract> GetContract(Id id) const override { return Get<Contract>(id); }
+  Result<Task> GetTask(Id id) const override { return Get<Task>(id); }
+  Result<User> GetUser(Id id) const override { return Get<User>(id); }
+  Result<std::vector<Contact>> ListContacts(Id customer) const override {
+    return List<Contact>(customer);
+  }
+  Result<std::vector<Opportunity>> ListOpportunities(Id customer) const override {
+    return List<Opportunity>(customer);
+  }
+  Result<std::vector<Contract>> ListContracts(Id customer) const override {
+    return List<Contract>(customer);
+  }
+  Result<std::vector<Task>> ListTasks(Id customer) const override { return List<Task>(customer); }
+  std::vector<User> ListUsers() const override {
+    std::shared_lock lock(lock_);
+    return store_.ListUsers();
+  }
+  Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const override;
+  StoreCounts Counts() const override {
+    std::shared_lock lock(lock_);
+    StoreCounts counts = store_.Counts();
+    counts.audit_entries = published_audit_sequence_;
+    return counts;
+  }
+
+ private:
+  template <typename T>
+  Result<T> Get(Id id) const {
+    std::shared_lock lock(lock_);
+    if (const T* r = store_.Find<T>(id)) return *r;
+    return Status::NotFound("no " + Describe(EntityOf<T>, id), "id");
+  }
+  template <typename T>
+  Result<std::vector<T>> List(Id customer) const {
+    std::shared_lock lock(lock_);
+    if (store_.Node(customer) == nullptr) {
+      return Status::NotFound("no customer has id " + std::to_string(customer), "customer");
+    }
+    return store_.ListChildren<T>(customer);
+  }
+
+  Micros Now() const { return options_.clock ? options_.clock() : SystemNow(); }
+
+  // ---- open / load
+  Status OpenEnvironment();
+  Status ReadOrCreateMeta();
+  template <typename T>
+  Status LoadTable(MDB_txn* txn, Dbi dbi);
+  Status Load();
+
+  // ---- writer
+  void WriterLoop();
+  std::vector<Pending*> TakeBatch();
+  void ProcessBatch(std::vector<Pending*>& batch);
+  void RunUnit(MDB_txn* txn, Pending& unit);
+  WriteResult ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op);
+  template <typename T>
+  WriteResult ApplyCreate(MDB_txn* txn, T record);
+  template <typename T>
+  WriteResult ApplyUpdate(MDB_txn* txn, T record);
+  WriteResult ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade);
+  template <typename T>
+  Status CheckReferences(const T& record) const;
+  Status CheckUniqueKeys(const Record& record) const;
+  template <typename T>
+  Status DeleteChecked(MDB_txn* txn, const T& old, bool cascade, Micros now);
+  void Emit(MDB_txn* txn, std::optional<Record> record, std::optional<Record> old);
+  void PutAudit(MDB_txn* txn, const Actor& actor, WriteKind kind, EntityKind entity, Id id);
+  void PutMeta(MDB_txn* txn, const Counters& counters);
+  void Publish(std::vector<Effect>& effects);
+  void GrowMap();
+
+  // Guards store_ and published_audit_sequence_.
+  mutable RwLock lock_;
+  Store store_;
+  uint64_t published_audit_sequence_ = 0;
+
+  MDB_env* env_ = nullptr;
+  MDB_dbi dbis_[kDbiCount] = {};
+  int lock_fd_ = -1;
+  // Held shared by LMDB read transactions, exclusive while the map is resized.
+  mutable std::shared_mutex map_mu_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending*> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  // Writer-thread state.
+  Counters committed_;  // as of the last commit
+  // Per batch:
+  Counters counters_;
+  std::unique_ptr<Staging> staging_;
+  std::vector<Effect> effects_;
+  Micros batch_now_ = 0;
+  const Actor* actor_ = nullptr;
+};
+
+// ------------------------------------------------------------------- open
+
+EngineImpl::~EngineImpl() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (env_ != nullptr) mdb_env_close(env_);
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
+}
+
+Status EngineImpl::OpenEnvironment() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) {
+    return Status::Unavailable("cannot create data directory " + options_.data_dir + ": " +
+                               ec.message());
+  }
+  std::string lock_path = options_.data_dir + "/crm.lock";
+  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    return Status::Unavailable("cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Unavailable("data directory " + options_.data_dir +
+                               " is in use by another process; stop it first");
+  }
+  int rc = mdb_env_create(&env_);
+  if (rc != 0) return LmdbError(rc, "mdb_env_create");
+  mdb_env_set_maxdbs(env_, kDbiCount + 4);
+  mdb_env_set_mapsize(env_, options_.initial_map_bytes);
+  unsigned flags = MDB_NOTLS | (options_.no_sync ? MDB_NOSYNC : 0);
+  rc = mdb_env_open(env_, options_.data_dir.c_str(), flags, 0644);
+  if (rc != 0) return LmdbError(rc, "opening LMDB in " + options_.data_dir);
+  return Status::Ok();
+}
+
+Status EngineImpl::ReadOrCreateMeta() {
+  int rc = 0;
+  Txn txn(env_, nullptr, 0, &rc);
+  if (rc != 0) return LmdbError(rc, "begin startup transaction");
+  for (int i = 0; i < kDbiCount; ++i) {
+    rc = mdb_dbi_open(txn.get(), kDbiNames[i], MDB_CREATE, &dbis_[i]);
+    if (rc != 0) return LmdbError(rc, std::string("opening database ") + kDbiNames[i]);
+  }
+  MDB_val key{4, const_cast<char*>("meta")};
+  MDB_val value;
+  rc = mdb_get(txn.get(), dbis_[kMeta], &key, &value);
+  if (rc == MDB_NOTFOUND) {
+    PutMeta(txn.get(), committed_);
+    rc = txn.Commit();
+    return rc == 0 ? Status::Ok() : LmdbError(rc, "writing the meta record");
+  }
+  if (rc != 0) return LmdbError(rc, "reading the meta record");
+  std::vector<capnp::word> scratch(value.mv_size / sizeof(capnp::word) + 1);
+  std::memcpy(scratch.data(), value.mv_data, value.mv_size);
+  try {
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(scratch.data(), value.mv_size / sizeof(capnp::word)));
+    auto meta = reader.getRoot<schema::Meta>();
+    if (meta.getSchemaVersion() > kSchemaVersion) {
+      return Status::Unavailable(
+          "data directory " + options_.data_dir + " was written by schema version " +
+          std::to_string(meta.getSchemaVersion()) + "; this build reads versions up to " +
+          std::to_string(kSchemaVersion) + ": open it with a newer crm");
+    }
+    auto ids = meta.getLastIds();
+    for (unsigned i = 0; i < ids.size() && i < committed_.last_ids.size(); ++i) {
+      committed_.last_ids[i] = ids[i];
+    }
+    committed_.audit_sequence = meta.getLastAuditSequence();
+  } catch (const kj::Exception& e) {
+    return Status::Unavailable(std::string("the meta record is corrupt: ") +
+                               e.getDescription().cStr());
+  }
+  return Status::Ok();  // read-only use: txn aborts on scope exit
+}
+
+void EngineImpl::PutMeta(MDB_txn* txn, const Counters& counters) {
+  capnp::MallocMessageBuilder message(64);
+  auto meta = message.initRoot<schema::Meta>();
+  meta.setSchemaVersion(kSchemaVersion);
+  auto ids = meta.initLastIds(static_cast<unsigned>(counters.last_ids.size()));
+  for (unsigned i = 0; i < counters.last_ids.size(); ++i) ids.set(i, counters.last_ids[i]);
+  meta.setLastAuditSequence(counters.audit_sequence);
+  auto words = capnp::messageToFlatArray(message);
+  MDB_val key{4, const_cast<char*>("meta")};
+  MDB_val value{words.asBytes().size(), words.asBytes().begin()};
+  int rc = mdb_put(txn, dbis_[kMeta], &key, &value, 0);
+  if (rc != 0) throw LmdbFailure{rc, "writing the meta record"};
+}
+
+template <typename T>
+Status EngineImpl::LoadTable(MDB_txn* txn, Dbi dbi) {
+  int rc = 0;
+  Cursor cursor(txn, dbis_[dbi], &rc);
+  if (rc != 0) return LmdbError(rc, "opening a cursor");
+  std::vector<capnp::word> scratch;
+  MDB_val key, value;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    T record;
+    Status s = DecodeValue(value, scratch, &record);
+    if (!s.ok()) {
+      return Status::Unavailable(std::string("data directory is corrupt: a record in ") +
+                                 kDbiNames[dbi] + " does not decode: " + s.message());
+    }
+    store_.Put(std::move(record));
+  }
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, std::string("reading ") + kDbiNames[dbi]);
+  return Status::Ok();
+}
+
+Status EngineImpl::Load() {
+  std::shared_lock map_lock(map_mu_);
+  int rc = 0;
+  Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+  if (rc != 0) return LmdbError(rc, "begin load transaction");
+  MDB_stat stat;
+  if (mdb_stat(txn.get(), dbis_[kCustomers], &stat) == 0) store_.Reserve(stat.ms_entries);
+  std::unique_lock lock(lock_);
+  CRM_RETURN_IF_ERROR(LoadTable<User>(txn.get(), kUsers));
+  CRM_RETURN_IF_ERROR(LoadTable<Customer>(txn.get(), kCustomers));
+  CRM_RETURN_IF_ERROR(LoadTable<Contact>(txn.get(), kContacts));
+  CRM_RETURN_IF_ERROR(LoadTable<Opportunity>(txn.get(), kOpportunities));
+  CRM_RETURN_IF_ERROR(LoadTable<Contract>(txn.get(), kContracts));
+  CRM_RETURN_IF_ERROR(LoadTable<Task>(txn.get(), kTasks));
+  CRM_RETURN_IF_ERROR(LoadTable<Interaction>(txn.get(), kInteractions));
+  CRM_RETURN_IF_ERROR(LoadTable<Transaction>(txn.get(), kTransactions));
+  published_audit_sequence_ = committed_.audit_sequence;
+  return Status::Ok();
+}
+
+Status EngineImpl::OpenAndLoad() {
+  CRM_RETURN_IF_ERROR(OpenEnvironment());
+  CRM_RETURN_IF_ERROR(ReadOrCreateMeta());
+  CRM_RETURN_IF_ERROR(Load());
+  writer_ = std::thread([this] { WriterLoop(); });
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ writes
+
+std::vector<WriteResult> EngineImpl::Write(const Actor& actor, std::vector<WriteOp> ops,
+                                           bool atomic) {
+  if (ops.empty()) return {};
+  Pending pending;
+  pending.actor = actor;
+  pending.ops = std::move(ops);
+  pending.atomic = atomic;
+  std::future<void> done = pending.done.get_future();
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(&pending);
+  }
+  queue_cv_.notify_one();
+  done.wait();
+  return std::move(pending.results);
+}
+
+std::vector<Pending*> EngineImpl::TakeBatch() {
+  std::unique_lock lock(queue_mu_);
+  queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  std::vector<Pending*> batch;
+  size_t ops = 0;
+  while (!queue_.empty() && (batch.empty() || ops + queue_.front()->ops.size() <= options_.max_batch)) {
+    ops += queue_.front()->ops.size();
+    batch.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  return batch;  // empty only when stopping with nothing queued
+}
+
+void EngineImpl::WriterLoop() {
+  for (;;) {
+    std::vector<Pending*> batch = TakeBatch();
+    if (batch.empty()) return;
+    ProcessBatch(batch);
+  }
+}
+
+void EngineImpl::ProcessBatch(std::vector<Pending*>& batch) {
+  batch_now_ = Now();
+  for (;;) {
+    counters_ = committed_;
+    staging_ = std::make_unique<Staging>(store_);
+    effects_.clear();
+    int rc = 0;
+    std::string what;
+    {
+      Txn txn(env_, nullptr, 0, &rc);
+      if (rc == 0) {
+        try {
+          for (Pending* unit : batch) RunUnit(txn.get(), *unit);
+          PutMeta(txn.get(), counters_);
+          rc = txn.Commit();
+          what = "committing a write batch";
+        } catch (const LmdbFailure& failure) {
+          rc = failure.rc;
+          what = failure.what;
+        }
+      } else {
+        what = "beginning a write transaction";
+      }
+    }
+    if (rc == MDB_MAP_FULL) {
+      GrowMap();
+      for (Pending* unit : batch) unit->results.clear();
+      continue;
+    }
+    if (rc != 0) {
+      Status failed = LmdbError(rc, what);
+      for (Pending* unit : batch) {
+        unit->results.assign(unit->ops.size(), WriteResult{failed, 0, 0});
+      }
+    } else {
+      Publish(effects_);
+      committed_ = counters_;
+    }
+    staging_.reset();
+    effects_.clear();
+    for (Pending* unit : batch) unit->done.set_value();
+    return;
+  }
+}
+
+void EngineImpl::GrowMap() {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  size_t grown = info.me_mapsize * 2;
+  std::unique_lock map_lock(map_mu_);
+  mdb_env_set_mapsize(env_, grown);
+}
+
+void EngineImpl::Publish(std::vector<Effect>& effects) {
+  std::unique_lock lock(lock_);
+  for (Effect& e : effects) {
+    if (e.record) {
+      store_.Put(std::move(*e.record));
+    } else {
+      store_.Remove(KindOf(*e.old), IdOf(*e.old));
+    }
+  }
+  published_audit_sequence_ = counters_.audit_sequence;
+}
+
+void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
+  actor_ = &unit.actor;
+  unit.results.clear();
+  if (!unit.atomic || unit.ops.size() == 1) {
+    for (WriteOp& op : unit.ops) unit.results.push_back(ApplyOp(txn, unit.actor, op));
+    return;
+  }
+  // All or nothing: a nested LMDB transaction and a staging mark to roll back to.
+  size_t mark = staging_->Mark();
+  size_t effects_mark = effects_.size();
+  Counters counters_mark = counters_;
+  int rc = 0;
+  Txn child(env_, txn, 0, &rc);
+  if (rc != 0) throw LmdbFailure{rc, "beginning a nested transaction"};
+  size_t failed = unit.ops.size();
+  for (size_t i = 0; i < unit.ops.size(); ++i) {
+    unit.results.push_back(ApplyOp(child.get(), unit.actor, unit.ops[i]));
+    if (!unit.results.back().status.ok()) {
+      failed = i;
+      break;
+    }
+  }
+  if (failed == unit.ops.size()) {
+    rc = child.Commit();
+    if (rc != 0) throw LmdbFailure{rc, "committing a nested transaction"};
+    return;
+  }
+  child.Abort();
+  staging_->RollbackTo(mark);
+  effects_.resize(effects_mark);
+  counters_ = counters_mark;
+  Status cause = unit.results[failed].status;
+  unit.results.resize(unit.ops.size());
+  for (size_t i = 0; i < unit.ops.size(); ++i) {
+    if (i == failed) continue;
+    unit.results[i] = WriteResult{
+        Status::Conflict("not applied: op " + std::to_string(failed) +
+                         " of the atomic batch failed: " + cause.ToString()),
+        0, 0};
+  }
+}
+
+WriteResult EngineImpl::ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op) {
+  WriteResult result;
+  switch (op.kind) {
+    case WriteKind::kCreate:
+      result = std::visit([&](auto& r) { return ApplyCreate(txn, std::move(r)); }, op.record);
+      break;
+    case WriteKind::kUpdate:
+      result = std::visit([&](auto& r) { return ApplyUpdate(txn, std::move(r)); }, op.record);
+      break;
+    case WriteKind::kDelete:
+      result = ApplyDelete(txn, op.entity, op.id, op.cascade);
+      break;
+    default:
+      return WriteResult{Status::InvalidArgument("unknown write kind", "kind"), 0, 0};
+  }
+  if (result.status.ok()) {
+    EntityKind entity = op.kind == WriteKind::kDelete ? op.entity : KindOf(op.record);
+    PutAudit(txn, actor, op.kind, entity, result.id);
+  }
+  return result;
+}
+
+namespace {
+
+// Fields of T the server owns, set on create and kept on update.
+template <typename T>
+void StampCreate(T& r, Id id, Micros now) {
+  r.id = id;
+  r.revision = 1;
+  r.created_at = now;
+  r.updated_at = now;
+  if constexpr (std::is_same_v<T, Interaction> || std::is_same_v<T, Transaction>) {
+    if (r.time == 0) r.time = now;
+  }
+  if constexpr (std::is_same_v<T, Task>) {
+    if (r.done && r.done_at == 0) r.done_at = now;
+    if (!r.done) r.done_at = 0;
+  }
+}
+
+template <typename T>
+Id CustomerOf(const T& r) {
+  if constexpr (std::is_same_v<T, Customer> || std::is_same_v<T, User>) {
+    return 0;
+  } else {
+    return r.customer;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+WriteResult EngineImpl::ApplyCreate(MDB_txn* txn, T record) {
+  std::string entity(Name(EntityOf<T>));
+  if (record.id != 0) {
+    return {Status::InvalidArgument("must be 0 on create: the server assigns ids", entity + ".id"),
+            0, 0};
+  }
+  Record wrapped(std::move(record));
+  Status s = ValidateFields(wrapped, options_.default_region);
+  if (s.ok()) s = CheckReferences(std::get<T>(wrapped));
+  if (s.ok()) s = CheckUniqueKeys(wrapped);
+  if (!s.ok()) return {std::move(s), 0, 0};
+  Id id = ++counters_.last_ids[static_cast<size_t>(EntityOf<T>)];
+  StampCreate(std::get<T>(wrapped), id, batch_now_);
+  Emit(txn, std::move(wrapped), std::nullopt);
+  return {Status::Ok(), id, 1};
+}
+
+template <typename T>
+WriteResult EngineImpl::ApplyUpdate(MDB_txn* txn, T record) {
+  std::string entity(Name(EntityOf<T>));
+  const T* old = staging_->Find<T>(record.id);
+  if (old == nullptr) {
+    return {Status::NotFound("no " + Describe(EntityOf<T>, record.id), entity + ".id"), 0, 0};
+  }
+  if (record.revision != 0 && record.revision != old->revision) {
+    return {Status::Conflict(Describe(EntityOf<T>, record.id) + " is at revision " +
+                                 std::to_string(old->revision) + ", not " +
+                                 std::to_string(record.revision) +
+                                 ": it changed since you read it; read it again",
+                             entity + ".revision"),
+            0, 0};
+  }
+  if (CustomerOf(record) != CustomerOf(*old)) {
+    return {Status::InvalidArgument("cannot move to another customer; delete and re-create it",
+                                    entity + ".customer"),
+            0, 0};
+  }
+  Record wrapped(std::move(record));
+  Status s = ValidateFields(wrapped, options_.default_region);
+  if (s.ok()) s = CheckReferences(std::get<T>(wrapped));
+  if (s.ok()) s = CheckUniqueKeys(wrapped);
+  if (!s.ok()) return {std::move(s), 0, 0};
+  T& r = std::get<T>(wrapped);
+  r.revision = old->revision + 1;
+  r.created_at = old->created_at;
+  r.updated_at = batch_now_;
+  if constexpr (std::is_same_v<T, Interaction> || std::is_same_v<T, Transaction>) {
+    if (r.time == 0) r.time = old->time;
+  }
+  if constexpr (std::is_same_v<T, Task>) {
+    if (r.done && r.done_at == 0) r.done_at = old->done ? old->done_at : batch_now_;
+    if (!r.done) r.done_at = 0;
+  }
+  Id id = r.id;
+  uint64_t revision = r.revision;
+  Emit(txn, std::move(wrapped), Record(*old));
+  return {Status::Ok(), id, revision};
+}
+
+template <typename T>
+Status EngineImpl::CheckReferences(const T& r) const {
+  std::string entity(Name(EntityOf<T>));
+  auto user_exists = [&](Id user, const char* field) {
+    if (user == 0 || staging_->Find<User>(user) != nullptr) return Status::Ok();
+    return Status::NotFound("no user has id " + std::to_string(user), entity + "." + field);
+  };
+  const Customer* customer = nullptr;
+  if constexpr (!std::is_same_v<T, Customer> && !std::is_same_v<T, User>) {
+    if (r.customer != 0) {
+      customer = staging_->Find<Customer>(r.customer);
+      if (customer == nullptr) {
+        return Status::NotFound("no customer has id " + std::to_string(r.customer),
+                                entity + ".customer");
+      }
+    }
+  }
+  auto belongs = [&](const auto* found, Id id, const char* kind, const char* field) {
+    if (id == 0) return Status::Ok();
+    if (found == nullptr) {
+      return Status::NotFound("no " + std::string(kind) + " has id " + std::to_string(id),
+                              entity + "." + field);
+    }
+    if (found->customer != CustomerOf(r)) {
+      return Status::InvalidArgument(std::string(kind) + " " + std::to_string(id) +
+                                         " belongs to customer " +
+                                         std::to_string(found->customer) + ", not " +
+                                         std::to_string(CustomerOf(r)),
+                                     entity + "." + field);
+    }
+    return Status::Ok();
+  };
+  if constexpr (std::is_same_v<T, Customer>) {
+    CRM_RETURN_IF_ERROR(user_exists(r.owner, "owner"));
+    for (size_t i = 0; i < r.relations.size(); ++i) {
+      std::string field = "customer.relations[" + std::to_string(i) + "].customer";
+      if (r.relations[i].customer == r.id) {
+        return Status::InvalidArgument("a customer cannot relate to itself", field);
+      }
+      if (staging_->Find<Customer>(r.relations[i].customer) == nullptr) {
+        return Status::NotFound("no customer has id " + std::to_string(r.relations[i].customer),
+                                field);
+      }
+    }
+  } else if constexpr (std::is_same_v<T, Contact>) {
+    if (customer->kind != CustomerKind::kOrganization) {
+      return Status::InvalidArgument("contacts belong to organizations; customer " +
+                                         std::to_string(r.customer) + " is an individual",
+                                     "contact.customer");
+    }
+  } else if constexpr (std::is_same_v<T, Interaction>) {
+    CRM_RETURN_IF_ERROR(belongs(staging_->Find<Contact>(r.contact), r.contact, "contact", "contact"));
+    CRM_RETURN_IF_ERROR(user_exists(r.agent, "agent"));
+    CRM_RETURN_IF_ERROR(belongs(staging_->Find<Opportunity>(r.opportunity), r.opportunity,
+                                "opportunity", "opportunity"));
+  } else if constexpr (std::is_same_v<T, Opportunity>) {
+    CRM_RETURN_IF_ERROR(user_exists(r.owner, "owner"));
+  } else if constexpr (std::is_same_v<T, Contract>) {
+    CRM_RETURN_IF_ERROR(belongs(staging_->Find<Opportunity>(r.opportunity), r.opportunity,
+                                "opportunity", "opportunity"));
+  } else if constexpr (std::is_same_v<T, Task>) {
+    CRM_RETURN_IF_ERROR(user_exists(r.assignee, "assignee"));
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::CheckUniqueKeys(const Record& record) const {
+  KeyOwner self;
+  const std::vector<std::string>* phones = nullptr;
+  const std::vector<std::string>* emails = nullptr;
+  std::string entity;
+  if (auto* c = std::get_if<Customer>(&record)) {
+    self = {c->id, 0};
+    phones = &c->phones;
+    emails = &c->emails;
+    entity = "customer";
+    if (!c->external_ref.empty()) {
+      Id owner = staging_->ExternalRefOwner(c->external_ref);
+      if (owner != 0 && (c->id == 0 || owner != c->id)) {
+        return Status::AlreadyExists(
+            "external ref \"" + c->external_ref + "\" already belongs to customer " +
+                std::to_string(owner),
+            "customer.external_ref", owner);
+      }
+    }
+  } else if (auto* c = std::get_if<Contact>(&record)) {
+    self = {c->customer, c->id};
+    phones = &c->phones;
+    emails = &c->emails;
+    entity = "contact";
+  } else {
+    return Status::Ok();
+  }
+  auto check = [&](const std::vector<std::string>& keys, bool phone) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      KeyOwner owner = phone ? staging_->PhoneOwner(keys[i]) : staging_->EmailOwner(keys[i]);
+      if (owner.customer == 0) continue;
+      bool is_self = (self.contact == 0 && self.customer != 0 && owner.contact == 0 &&
+                      owner.customer == self.customer) ||
+                     (self.contact != 0 && owner.contact == self.contact);
+      if (is_self) continue;
+      std::string holder = owner.contact
+                               ? "contact " + std::to_string(owner.contact) + " of customer " +
+                                     std::to_string(owner.customer)
+                               : "customer " + std::to_string(owner.customer);
+      return Status::AlreadyExists(
+          std::string(phone ? "phone " : "email ") + keys[i] + " already belongs to " + holder,
+          entity + (phone ? ".phones[" : ".emails[") + std::to_string(i) + "]", owner.customer);
+    }
+    return Status::Ok();
+  };
+  CRM_RETURN_IF_ERROR(check(*phones, true));
+  return check(*emails, false);
+}
+
+WriteResult EngineImpl::ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade) {
+  auto run = [&](const auto* old) -> WriteResult {
+    if (old == nullptr) return {Status::NotFound("no " + Describe(kind, id), "id"), 0, 0};
+    uint64_t revision = old->revision;  // `old` dies with the delete
+    Status s = DeleteChecked(txn, *old, cascade, batch_now_);
+    if (!s.ok()) return {std::move(s), 0, 0};
+    return {Status::Ok(), id, revision};
+  };
+  switch (kind) {
+    case EntityKind::kCustomer: return run(staging_->Find<Customer>(id));
+    case EntityKind::kContact: return run(staging_->Find<Contact>(id));
+    case EntityKind::kInteraction: return run(staging_->Find<Interaction>(id));
+    case EntityKind::kTransaction: return run(staging_->Find<Transaction>(id));
+    case EntityKind::kOpportunity: return run(staging_->Find<Opportunity>(id));
+    case EntityKind::kContract: return run(staging_->Find<Contract>(id));
+    case EntityKind::kTask: return run(staging_->Find<Task>(id));
+    case EntityKind::kUser: return run(staging_->Find<User>(id));
+  }
+  return {Status::InvalidArgument("unknown entity kind", "entity"), 0, 0};
+}
+
+template <typename T>
+Status EngineImpl::DeleteChecked(MDB_txn* txn, const T& old, bool cascade, Micros now) {
+  if constexpr (std::is_same_v<T, User>) {
+    return Status::Conflict(
+        "users are never deleted, so the history they wrote keeps its author: set active = "
+        "false instead",
+        "id");
+  } else if constexpr (std::is_same_v<T, Contact> || std::is_same_v<T, Opportunity>) {
+    // Refuse while history still points at it.
+    size_t refs = 0;
+    for (Id i : staging_->Children<Interaction>(old.customer)) {
+      const Interaction* interaction = staging_->Find<Interaction>(i);
+      if constexpr (std::is_same_v<T, Contact>) {
+        refs += interaction->contact == old.id;
+      } else {
+        refs += interaction->opportunity == old.id;
+      }
+    }
+    if constexpr (std::is_same_v<T, Opportunity>) {
+      for (Id c : staging_->Children<Contract>(old.customer)) {
+        refs += staging_->Find<Contract>(c)->opportunity == old.id;
+      }
+    }
+    if (refs > 0) {
+      return Status::Conflict(Describe(EntityOf<T>, old.id) + " is referenced by " +
+                                  std::to_string(refs) +
+                                  " interactions or contracts; unlink them first",
+                              "id");
+    }
+  } else if constexpr (std::is_same_v<T, Customer>) {
+    auto contacts = staging_->Children<Contact>(old.id);
+    auto interactions = staging_->Children<Interaction>(old.id);
+    auto transactions = staging_->Children<Transaction>(old.id);
+    auto opportunities = staging_->Children<Opportunity>(old.id);
+    auto contracts = staging_->Children<Contract>(old.id);
+    auto tasks = staging_->Children<Task>(old.id);
+    auto referrers = staging_->Referrers(old.id);
+    size_t total = contacts.size() + interactions.size() + transactions.size() +
+                   opportunities.size() + contracts.size() + tasks.size() + referrers.size();
+    if (total > 0 && !cascade) {
+      return Status::Conflict(
+          "customer " + std::to_string(old.id) + " still has " + std::to_string(contacts.size()) +
+              " contacts, " + std::to_string(interactions.size()) + " interactions, " +
+              std::to_string(transactions.size()) + " transactions, " +
+              std::to_string(opportunities.size()) + " opportunities, " +
+              std::to_string(contracts.size()) + " contracts, " + std::to_string(tasks.size()) +
+              " tasks and " + std::to_string(referrers.size()) +
+              " related customers; delete with cascade to remove them too",
+          "id");
+    }
+    auto remove_all = [&](const auto& ids, auto tag) {
+      using C = decltype(tag);
+      for (Id i : ids) Emit(txn, std::nullopt, Record(*staging_->Find<C>(i)));
+    };
+    remove_all(interactions, Interaction{});
+    remove_all(transactions, Transaction{});
+    remove_all(contracts, Contract{});
+    remove_all(tasks, Task{});
+    remove_all(opportunities, Opportunity{});
+    remove_all(contacts, Contact{});
+    for (Id r : referrers) {
+      Customer other = *staging_->Find<Customer>(r);
+      Record before(other);
+      std::erase_if(other.relations, [&](const Relation& rel) { return rel.customer == old.id; });
+      other.revision += 1;
+      other.updated_at = now;
+      Emit(txn, Record(std::move(other)), std::move(before));
+    }
+  }
+  Emit(txn, std::nullopt, Record(old));
+  return Status::Ok();
+}
+
+void EngineImpl::Emit(MDB_txn* txn, std::optional<Record> record, std::optional<Record> old) {
+  const Record& any = record ? *record : *old;
+  MDB_dbi dbi = dbis_[DbiFor(KindOf(any))];
+  int rc = 0;
+  if (old) {
+    Key old_key = KeyOfRecord(*old);
+    Key new_key = record ? KeyOfRecord(*record) : Key{};
+    bool same_key = record && new_key.size == old_key.size && new_key.bytes == old_key.bytes;
+    if (!same_key) {
+      MDB_val k = old_key.val();
+      rc = mdb_del(txn, dbi, &k, nullptr);
+      if (rc != 0) throw LmdbFailure{rc, "deleting " + Describe(KindOf(any), IdOf(any))};
+    }
+  }
+  if (record) {
+    Key key = KeyOfRecord(*record);
+    auto words = EncodeRecord(*record);
+    MDB_val k = key.val();
+    MDB_val v{words.asBytes().size(), words.asBytes().begin()};
+    rc = mdb_put(txn, dbi, &k, &v, 0);
+    if (rc != 0) throw LmdbFailure{rc, "writing " + Describe(KindOf(any), IdOf(any))};
+    staging_->Put(*record, old ? &*old : nullptr);
+  } else {
+    staging_->Remove(*old);
+  }
+  effects_.push_back(Effect{std::move(record), std::move(old)});
+}
+
+void EngineImpl::PutAudit(MDB_txn* txn, const Actor& actor, WriteKind kind, EntityKind entity,
+                          Id id) {
+  AuditEntry entry{++counters_.audit_sequence, batch_now_, actor.user, kind, entity, id};
+  capnp::MallocMessageBuilder message(16);
+  Encode(entry, message.initRoot<schema::AuditEntry>());
+  auto words = capnp::messageToFlatArray(message);
+  Key key = IdKey(entry.sequence);
+  MDB_val k = key.val();
+  MDB_val v{words.asBytes().size(), words.asBytes().begin()};
+  int rc = mdb_put(txn, dbis_[kAudit], &k, &v, MDB_APPEND);
+  if (rc != 0) throw LmdbFailure{rc, "writing the audit log"};
+}
+
+Result<std::vector<AuditEntry>> EngineImpl::AuditLog(uint64_t after, uint32_t limit) const {
+  if (limit == 0 || limit > 10000) {
+    return Status::InvalidArgument("limit must be between 1 and 10000", "limit");
+  }
+  std::shared_lock map_lock(map_mu_);
+  int rc = 0;
+  Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+  if (rc != 0) return LmdbError(rc, "begin read transaction");
+  Cursor cursor(txn.get(), dbis_[kAudit], &rc);
+  if (rc != 0) return LmdbError(rc, "opening the audit log");
+  Key start = IdKey(after + 1);
+  MDB_val key = start.val();
+  MDB_val value;
+  std::vector<AuditEntry> out;
+  std::vector<capnp::word> scratch;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
+       rc == 0 && out.size() < limit; rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    AuditEntry entry;
+    CRM_RETURN_IF_ERROR(DecodeValue(value, scratch, &entry));
+    out.push_back(entry);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "reading the audit log");
+  return out;
+}
+
+}  // namespace internal
+
+// ------------------------------------------------------------- public entry
+
+Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
+  if (options.data_dir.empty()) {
+    return Status::InvalidArgument("a data directory is required", "data_dir");
+  }
+  if (options.default_region.size() != 2) {
+    return Status::InvalidArgument("must be an ISO 3166-1 alpha-2 region such as \"CN\"",
+                                   "default_region");
+  }
+  auto engine = std::make_unique<internal::EngineImpl>(options);
+  CRM_RETURN_IF_ERROR(engine->OpenAndLoad());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+Result<Id> Engine::Create(const Actor& actor, Record record) {
+  std::vector<WriteOp> ops(1);
+  ops[0].kind = WriteKind::kCreate;
+  ops[0].record = std::move(record);
+  WriteResult r = std::move(Write(actor, std::move(ops), true)[0]);
+  if (!r.status.ok()) return r.status;
+  return r.id;
+}
+
+Status Engine::Update(const Actor& actor, Record record) {
+  std::vector<WriteOp> ops(1);
+  ops[0].kind = WriteKind::kUpdate;
+  ops[0].record = std::move(record);
+  return std::move(Write(actor, std::move(ops), true)[0].status);
+}
+
+Status Engine::Delete(const Actor& actor, EntityKind entity, Id id, bool cascade) {
+  std::vector<WriteOp> ops(1);
+  ops[0].kind = WriteKind::kDelete;
+  ops[0].entity = entity;
+  ops[0].id = id;
+  ops[0].cascade = cascade;
+  return std::move(Write(actor, std::move(ops), true)[0].status);
+}
+
+}  // namespace crm::engine
