@@ -376,7 +376,10 @@ Status EngineImpl::ReadOrCreateMeta() {
     return Status::Unavailable(std::string("the meta record is corrupt: ") +
                                e.getDescription().cStr());
   }
-  return Status::Ok();  // read-only use: txn aborts on scope exit
+  // Commit even though nothing changed: DBI handles opened in an aborted
+  // transaction are closed with it.
+  rc = txn.Commit();
+  return rc == 0 ? Status::Ok() : LmdbError(rc, "committing the startup transaction");
 }
 
 void EngineImpl::PutMeta(MDB_txn* txn, const Counters& counters) {
