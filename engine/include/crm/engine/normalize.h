@@ -20,7 +20,10 @@ bool IsValidUtf8(std::string_view text);
 // it in E.164 ("+8613800138000"). Numbers without a country code are read in
 // `default_region` (ISO 3166-1 alpha-2, "CN"). Refuses, with InvalidArgument,
 // input that is not valid UTF-8, is empty, is longer than 64 bytes, or is not a
-// valid number for its region (per libphonenumber's metadata).
+// valid number for its region (per libphonenumber's metadata), or carries an
+// extension ("ext. 123": E.164 has no place for it, and dropping it would make
+// every extension of a switchboard the same key). Letters map to keypad digits
+// and junk around a number is dropped, as libphonenumber does.
 // Cost: a libphonenumber parse (a few microseconds).
 Result<std::string> NormalizePhone(std::string_view input, std::string_view default_region);
 
