@@ -24,8 +24,9 @@ std::vector<std::string> DecodeTexts(capnp::List<capnp::Text>::Reader in) {
 
 void EncodeMoney(const Money& in, schema::Money::Builder out) {
   out.setMinorUnits(in.minor_units);
-  auto code = in.currency.code();
-  out.setCurrency(capnp::Text::Reader(code.data(), code.size()));
+  // capnp::Text needs a NUL-terminated buffer; Currency holds three bare bytes.
+  std::string code(in.currency.code());
+  out.setCurrency(ToText(code));
 }
 
 Money DecodeMoney(schema::Money::Reader in) {
