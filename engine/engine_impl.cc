@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -287,6 +288,7 @@ class EngineImpl final : public Engine {
   std::condition_variable queue_cv_;
   std::deque<Pending*> queue_;
   bool stopping_ = false;
+  size_t expected_units_ = 1;  // callers likely to join the next batch
   std::thread writer_;
 
   // Writer-thread state.
@@ -467,6 +469,15 @@ std::vector<WriteResult> EngineImpl::Write(const Actor& actor, std::vector<Write
 std::vector<Pending*> EngineImpl::TakeBatch() {
   std::unique_lock lock(queue_mu_);
   queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  // Group commit: when recent batches came from many callers, those callers
+  // are on their way back with their next write; wait a moment for them so
+  // they share one fsync instead of alternating small and large batches.
+  // A lone writer never waits (expected_units_ decays to 1).
+  if (expected_units_ > 1 && queue_.size() < expected_units_ && !stopping_ &&
+      options_.group_commit_window_us > 0) {
+    queue_cv_.wait_for(lock, std::chrono::microseconds(options_.group_commit_window_us),
+                       [&] { return stopping_ || queue_.size() >= expected_units_; });
+  }
   std::vector<Pending*> batch;
   size_t ops = 0;
   while (!queue_.empty() && (batch.empty() || ops + queue_.front()->ops.size() <= options_.max_batch)) {
@@ -474,6 +485,7 @@ std::vector<Pending*> EngineImpl::TakeBatch() {
     batch.push_back(queue_.front());
     queue_.pop_front();
   }
+  expected_units_ = std::max(batch.size(), expected_units_ / 2);
   return batch;  // empty only when stopping with nothing queued
 }
 

@@ -39,6 +39,10 @@ struct Options {
   uint64_t initial_map_bytes = uint64_t{1} << 30;
   // Most mutations committed in one LMDB transaction.
   size_t max_batch = 4096;
+  // When recent batches came from several callers, the writer waits up to
+  // this long for them to queue their next write, so that they share one
+  // commit. 0 disables the wait. A lone caller never waits.
+  uint32_t group_commit_window_us = 100;
   // Clock for created/updated times; nullptr = the system clock. Tests pin it.
   Micros (*clock)() = nullptr;
 };

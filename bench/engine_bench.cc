@@ -1,0 +1,267 @@
+// crm_engine_bench: the engine's own micro benchmarks on a generated dataset.
+//
+// The dataset is the deterministic demo data at benchmark scale, generated
+// once into a directory and reused while it matches the requested size:
+//   CRM_BENCH_DIR           dataset directory (default /tmp/crm-bench-<customers>)
+//   CRM_BENCH_CUSTOMERS     customers (default 1000000)
+//   CRM_BENCH_INTERACTIONS  interactions (default 10000000)
+//   CRM_BENCH_TRANSACTIONS  transactions (default 2000000)
+//   CRM_BENCH_GROUP_WINDOW_US  Options::group_commit_window_us (default: the engine's)
+//
+// Before the benchmarks run it reports the start-up load time from LMDB and
+// the resident memory the loaded store takes. Write benchmarks add records to
+// the dataset (a few thousand per run); they use the engine's default, fully
+// synced mode.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crm/engine/demo_data.h"
+#include "crm/engine/engine.h"
+
+namespace {
+
+using namespace crm::engine;
+
+uint64_t EnvCount(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+// Resident set size of this process, from /proc/self/statm.
+uint64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+struct Dataset {
+  std::unique_ptr<Engine> engine;
+  DemoSummary summary;
+  std::vector<std::string> phones;  // E.164 of sampled customers
+  std::vector<Id> ids;              // sampled customer ids
+};
+
+Dataset* dataset = nullptr;
+
+// Creates the dataset if needed, then reopens it to measure the load.
+void PrepareDataset() {
+  DemoOptions demo;
+  demo.customers = EnvCount("CRM_BENCH_CUSTOMERS", 1'000'000);
+  demo.interactions = EnvCount("CRM_BENCH_INTERACTIONS", 10'000'000);
+  demo.transactions = EnvCount("CRM_BENCH_TRANSACTIONS", 2'000'000);
+  demo.users = 200;
+  demo.heavy_customers = demo.customers >= 1'000'000 ? 5 : 1;
+  demo.heavy_interactions = std::min<uint64_t>(60'000, demo.interactions / 10);
+  std::string dir = std::getenv("CRM_BENCH_DIR") ? std::getenv("CRM_BENCH_DIR")
+                                                 : "/tmp/crm-bench-" + std::to_string(demo.customers);
+  Options options;
+  options.data_dir = dir;
+  options.initial_map_bytes = uint64_t{8} << 30;
+  {
+    options.no_sync = true;  // building the dataset is set-up, not measurement
+    auto engine = Engine::Open(options);
+    if (!engine.ok()) {
+      std::fprintf(stderr, "open %s: %s\n", dir.c_str(), engine.status().ToString().c_str());
+      std::exit(1);
+    }
+    if ((*engine)->Counts().customers != demo.customers) {
+      if ((*engine)->Counts().customers != 0) {
+        std::fprintf(stderr, "%s holds another dataset; remove it or set CRM_BENCH_DIR\n",
+                     dir.c_str());
+        std::exit(1);
+      }
+      std::fprintf(stderr, "generating %llu customers / %llu interactions into %s ...\n",
+                   (unsigned long long)demo.customers, (unsigned long long)demo.interactions,
+                   dir.c_str());
+      auto start = std::chrono::steady_clock::now();
+      auto summary = LoadDemoData(**engine, demo);
+      if (!summary.ok()) {
+        std::fprintf(stderr, "demo data: %s\n", summary.status().ToString().c_str());
+        std::exit(1);
+      }
+      std::fprintf(stderr, "generated in %.1f s\n", Seconds(start));
+    }
+  }
+  options.no_sync = false;
+  options.group_commit_window_us =
+      static_cast<uint32_t>(EnvCount("CRM_BENCH_GROUP_WINDOW_US", options.group_commit_window_us));
+  uint64_t rss_before = RssBytes();
+  auto start = std::chrono::steady_clock::now();
+  auto engine = Engine::Open(options);
+  double load_seconds = Seconds(start);
+  if (!engine.ok()) std::exit(1);
+  uint64_t rss_after = RssBytes();
+  dataset = new Dataset{std::move(engine).value(), {}, {}, {}};
+  StoreCounts c = dataset->engine->Counts();
+  uint64_t records = c.customers + c.contacts + c.interactions + c.transactions +
+                     c.opportunities + c.contracts + c.tasks;
+  std::printf(
+      "dataset: %llu customers, %llu contacts, %llu interactions, %llu transactions, "
+      "%llu opportunities, %llu contracts, %llu tasks\n"
+      "load from LMDB: %.2f s (%.0f records/s)\n"
+      "resident memory of the loaded store: %.2f GiB, %.0f bytes per record\n",
+      (unsigned long long)c.customers, (unsigned long long)c.contacts,
+      (unsigned long long)c.interactions, (unsigned long long)c.transactions,
+      (unsigned long long)c.opportunities, (unsigned long long)c.contracts,
+      (unsigned long long)c.tasks, load_seconds, records / load_seconds,
+      (rss_after - rss_before) / double(1 << 30), double(rss_after - rss_before) / records);
+  // Sample customers spread over the id range, with their phones.
+  for (Id id = 1; id <= c.customers && dataset->ids.size() < 4096; id += c.customers / 4096 + 1) {
+    auto customer = dataset->engine->GetCustomer(id);
+    if (customer.ok() && !customer->phones.empty()) {
+      dataset->ids.push_back(id);
+      dataset->phones.push_back(customer->phones[0]);
+    }
+  }
+  // The heaviest customer: the first heavy one the generator wrote.
+  Id heaviest = 0;
+  uint64_t most = 0;
+  for (Id id = 1; id <= 64 && id <= c.customers; ++id) {
+    auto card = dataset->engine->Card(CardKey::ById(id), CardOptions{0, 0});
+    if (card.ok() && card->interaction_count > most) {
+      most = card->interaction_count;
+      heaviest = id;
+    }
+  }
+  dataset->summary.heaviest_customer = heaviest;
+  std::printf("heaviest customer: %llu with %llu interactions\n", (unsigned long long)heaviest,
+              (unsigned long long)most);
+  std::fflush(stdout);
+}
+
+void BM_Engine_CardById(benchmark::State& state) {
+  size_t i = 0;
+  for (auto _ : state) {
+    auto card = dataset->engine->Card(CardKey::ById(dataset->ids[i++ % dataset->ids.size()]));
+    benchmark::DoNotOptimize(card);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Engine_CardById)->Threads(1)->Threads(2);
+
+// The call-center path: the phone arrives in E.164 from telephony.
+void BM_Engine_CardByPhone(benchmark::State& state) {
+  std::vector<CardKey> keys;
+  for (const auto& p : dataset->phones) keys.push_back(CardKey::ByPhone(p));
+  size_t i = 0;
+  for (auto _ : state) {
+    auto card = dataset->engine->Card(keys[i++ % keys.size()]);
+    benchmark::DoNotOptimize(card);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Engine_CardByPhone)->Threads(1)->Threads(2);
+
+// A phone typed in national format: libphonenumber parses it first.
+void BM_Engine_CardByPhoneNational(benchmark::State& state) {
+  std::vector<CardKey> keys;
+  for (const auto& p : dataset->phones) {
+    if (p.rfind("+86", 0) == 0) keys.push_back(CardKey::ByPhone(p.substr(3)));
+  }
+  if (keys.empty()) {
+    state.SkipWithError("no CN phones in the sample");
+    return;
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    auto card = dataset->engine->Card(keys[i++ % keys.size()]);
+    benchmark::DoNotOptimize(card);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Engine_CardByPhoneNational);
+
+// Resolving the phone alone, no card copy.
+void BM_Engine_FindByPhone(benchmark::State& state) {
+  std::vector<CardKey> keys;
+  for (const auto& p : dataset->phones) keys.push_back(CardKey::ByPhone(p));
+  size_t i = 0;
+  for (auto _ : state) {
+    auto id = dataset->engine->FindCustomer(keys[i++ % keys.size()]);
+    benchmark::DoNotOptimize(id);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Engine_FindByPhone);
+
+// One 1,000-entry page of the heaviest customer's history, at a random depth.
+void BM_Engine_HistoryPage1000(benchmark::State& state) {
+  HistoryQuery q;
+  q.customer = dataset->summary.heaviest_customer;
+  q.limit = 1000;
+  // Collect cursors along the walk so pages come from every depth.
+  std::vector<std::string> cursors = {""};
+  for (;;) {
+    q.cursor = cursors.back();
+    auto page = dataset->engine->History(q);
+    if (!page.ok() || page->next_cursor.empty()) break;
+    cursors.push_back(page->next_cursor);
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    q.cursor = cursors[i++ % cursors.size()];
+    auto page = dataset->engine->History(q);
+    benchmark::DoNotOptimize(page);
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+  state.counters["pages"] = static_cast<double>(cursors.size());
+}
+BENCHMARK(BM_Engine_HistoryPage1000);
+
+Interaction NewInteraction(size_t i) {
+  Interaction it;
+  it.customer = dataset->ids[i % dataset->ids.size()];
+  it.channel = Channel::kCall;
+  it.direction = Direction::kInbound;
+  it.subject = "benchmark call";
+  it.notes = "caller asked about the delivery date of order 2024-118";
+  it.duration_seconds = 95;
+  return it;
+}
+
+// One durable (fsynced) create from a single writer: commit latency.
+void BM_Engine_CommitInteraction(benchmark::State& state) {
+  size_t i = 0;
+  for (auto _ : state) {
+    auto id = dataset->engine->Create(Actor{}, NewInteraction(i++));
+    if (!id.ok()) state.SkipWithError(id.status().ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Engine_CommitInteraction)->UseRealTime();
+
+// Durable creates from many writer threads at once: group commit throughput.
+void BM_Engine_GroupCommitInteraction(benchmark::State& state) {
+  static std::atomic<size_t> counter{0};
+  for (auto _ : state) {
+    auto id = dataset->engine->Create(Actor{}, NewInteraction(counter++));
+    if (!id.ok()) state.SkipWithError(id.status().ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Engine_GroupCommitInteraction)->Threads(32)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  PrepareDataset();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

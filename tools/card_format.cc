@@ -1,0 +1,376 @@
+#include "card_format.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+
+namespace crm::tools {
+namespace {
+
+using namespace crm::engine;
+
+// A minimal streaming JSON writer: commas and escaping are its whole job.
+class Json {
+ public:
+  Json& Open(char bracket) {
+    Comma();
+    out_ += bracket;
+    first_ = true;
+    return *this;
+  }
+  Json& Close(char bracket) {
+    out_ += bracket;
+    first_ = false;
+    return *this;
+  }
+  Json& Key(std::string_view key) {
+    Comma();
+    Quote(key);
+    out_ += ':';
+    first_ = true;
+    return *this;
+  }
+  Json& Str(std::string_view value) {
+    Comma();
+    Quote(value);
+    return *this;
+  }
+  Json& Int(int64_t value) {
+    Comma();
+    out_ += std::to_string(value);
+    return *this;
+  }
+  Json& UInt(uint64_t value) {
+    Comma();
+    out_ += std::to_string(value);
+    return *this;
+  }
+  Json& Bool(bool value) {
+    Comma();
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  Json& Field(std::string_view key, std::string_view value) { return Key(key).Str(value); }
+  Json& Field(std::string_view key, int64_t value) { return Key(key).Int(value); }
+  Json& UField(std::string_view key, uint64_t value) { return Key(key).UInt(value); }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void Comma() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  void Quote(std::string_view s) {
+    out_ += '"';
+    for (char c : s) {
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+            out_ += buf;
+          } else {
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+  std::string out_;
+  bool first_ = true;
+};
+
+void MoneyJson(Json& j, std::string_view key, const Money& m) {
+  j.Key(key).Open('{').Field("minor_units", m.minor_units).Field("currency", m.currency.code())
+      .Close('}');
+}
+
+void StringsJson(Json& j, std::string_view key, const std::vector<std::string>& values) {
+  j.Key(key).Open('[');
+  for (const auto& v : values) j.Str(v);
+  j.Close(']');
+}
+
+void CustomerJson(Json& j, const Customer& c) {
+  j.Open('{');
+  j.UField("id", c.id).UField("revision", c.revision).Field("external_ref", c.external_ref);
+  j.Field("kind", Name(c.kind)).Field("name", c.name).Field("tax_id", c.tax_id);
+  StringsJson(j, "phones", c.phones);
+  StringsJson(j, "emails", c.emails);
+  j.Key("region").Open('{').Field("country", c.region.country)
+      .Field("province", c.region.province).Field("city", c.region.city).Close('}');
+  j.Field("industry", c.industry).Field("size_band", Name(c.size_band))
+      .Field("category", c.category).Field("payment_method", Name(c.payment_method))
+      .Field("credit_level", Name(c.credit_level)).Field("lifecycle", Name(c.lifecycle))
+      .UField("owner", c.owner).Field("team", c.team);
+  StringsJson(j, "tags", c.tags);
+  j.Key("attributes").Open('{');
+  for (const auto& a : c.attributes) j.Field(a.key, a.value);
+  j.Close('}');
+  j.Key("relations").Open('[');
+  for (const auto& r : c.relations) {
+    j.Open('{').UField("customer", r.customer).Field("kind", Name(r.kind)).Close('}');
+  }
+  j.Close(']');
+  if (c.kind == CustomerKind::kIndividual) {
+    j.Field("gender", Name(c.gender)).Field("birth_year", int64_t{c.birth_year})
+        .Field("occupation", c.occupation).Field("income_band", Name(c.income_band));
+  }
+  j.Field("created_at", c.created_at).Field("updated_at", c.updated_at);
+  j.Close('}');
+}
+
+void InteractionJson(Json& j, const Interaction& i) {
+  j.Open('{').UField("id", i.id).UField("customer", i.customer).UField("contact", i.contact)
+      .Field("channel", Name(i.channel)).Field("direction", Name(i.direction))
+      .Field("time", i.time).UField("agent", i.agent).Field("subject", i.subject)
+      .Field("notes", i.notes).Field("outcome", i.outcome)
+      .Field("duration_seconds", int64_t{i.duration_seconds})
+      .Field("satisfaction", int64_t{i.satisfaction}).Field("complaint", Name(i.complaint))
+      .UField("opportunity", i.opportunity).Close('}');
+}
+
+void TransactionJson(Json& j, const Transaction& t) {
+  j.Open('{').UField("id", t.id).UField("customer", t.customer).Field("time", t.time);
+  MoneyJson(j, "amount", t.amount);
+  j.Field("margin_minor_units", t.margin_minor_units)
+      .Field("product_category", t.product_category)
+      .Field("payment_method", Name(t.payment_method)).Close('}');
+}
+
+std::string Pad(std::string s, size_t width) {
+  // Pads by bytes; good enough for the ASCII labels it is used on.
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatTime(Micros t) {
+  if (t == 0) return "-";
+  time_t seconds = static_cast<time_t>(t / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+std::string FormatMoney(const Money& m) {
+  int64_t units = m.minor_units / 100;
+  int64_t cents = m.minor_units % 100;
+  bool negative = m.minor_units < 0;
+  std::string digits = std::to_string(negative ? -units : units);
+  std::string grouped;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  char tail[8];
+  std::snprintf(tail, sizeof(tail), ".%02" PRId64, negative ? -cents : cents);
+  return (negative ? "-" : "") + grouped + tail + " " + std::string(m.currency.code());
+}
+
+std::string CardToText(const CustomerCard& card) {
+  const Customer& c = card.customer;
+  std::string out;
+  auto line = [&](std::string label, const std::string& value) {
+    if (value.empty()) return;
+    out += "  " + Pad(std::move(label), 14) + value + "\n";
+  };
+  out += "== " + c.name + "  [" + std::string(Name(c.kind)) + " #" + std::to_string(c.id) +
+         "] ==\n";
+  line("lifecycle", std::string(Name(c.lifecycle)));
+  line("credit", std::string(Name(c.credit_level)));
+  line("phones", Join(c.phones, ", "));
+  line("emails", Join(c.emails, ", "));
+  std::string region = c.region.country;
+  for (const std::string* part : {&c.region.province, &c.region.city}) {
+    if (!part->empty()) region += (region.empty() ? "" : " / ") + *part;
+  }
+  line("region", region);
+  line("industry", c.industry);
+  line("size", c.size_band == SizeBand::kUnknown ? "" : std::string(Name(c.size_band)));
+  line("category", c.category);
+  line("payment", c.payment_method == PaymentMethod::kUnknown ? ""
+                                                               : std::string(Name(c.payment_method)));
+  line("owner", c.owner ? "user " + std::to_string(c.owner) + (c.team.empty() ? "" : " (" + c.team + ")") : "");
+  line("external ref", c.external_ref);
+  line("tax id", c.tax_id);
+  line("tags", Join(c.tags, ", "));
+  if (c.kind == CustomerKind::kIndividual) {
+    line("gender", c.gender == Gender::kUnknown ? "" : std::string(Name(c.gender)));
+    line("born", c.birth_year ? std::to_string(c.birth_year) : "");
+    line("occupation", c.occupation);
+    line("income", c.income_band == IncomeBand::kUnknown ? "" : std::string(Name(c.income_band)));
+  }
+  line("tier", card.value.scored ? card.value.tier + " / " + card.value.value_class : "");
+  line("history", std::to_string(card.interaction_count) + " interactions (last " +
+                      FormatTime(card.last_interaction_at) + "), " +
+                      std::to_string(card.transaction_count) + " transactions (last " +
+                      FormatTime(card.last_transaction_at) + ")");
+
+  if (!card.contacts.empty()) {
+    out += "-- contacts\n";
+    for (const Contact& ct : card.contacts) {
+      out += "  " + ct.name + (ct.title.empty() ? "" : ", " + ct.title) + "  " +
+             Join(ct.phones, ", ") + "  " + Join(ct.emails, ", ") + "\n";
+    }
+  }
+  if (!card.open_complaints.empty()) {
+    out += "-- open complaints\n";
+    for (const Interaction& i : card.open_complaints) {
+      out += "  " + FormatTime(i.time) + "  " + std::string(Name(i.complaint)) + "  " +
+             i.subject + "\n";
+    }
+  }
+  if (!card.open_opportunities.empty()) {
+    out += "-- open opportunities\n";
+    for (const Opportunity& o : card.open_opportunities) {
+      out += "  " + o.name + "  " + std::string(Name(o.stage)) + "  " + FormatMoney(o.amount) +
+             "  " + std::to_string(o.probability) + "%  close " + FormatTime(o.expected_close) +
+             "\n";
+    }
+  }
+  if (!card.active_contracts.empty()) {
+    out += "-- contracts\n";
+    for (const Contract& k : card.active_contracts) {
+      out += "  " + k.number + "  " + std::string(Name(k.status)) + "  " +
+             FormatMoney(k.amount) + "  " + FormatTime(k.start_at) + " .. " +
+             FormatTime(k.end_at) + "\n";
+    }
+  }
+  if (!card.due_tasks.empty()) {
+    out += "-- due tasks\n";
+    for (const Task& t : card.due_tasks) {
+      out += "  " + FormatTime(t.due_at) + "  " + t.title + "\n";
+    }
+  }
+  if (!card.recent_interactions.empty()) {
+    out += "-- recent interactions\n";
+    for (const Interaction& i : card.recent_interactions) {
+      out += "  " + FormatTime(i.time) + "  " + Pad(std::string(Name(i.channel)), 8) + " " +
+             Pad(std::string(Name(i.direction)), 9) + i.subject +
+             (i.outcome.empty() ? "" : "  -> " + i.outcome) + "\n";
+    }
+  }
+  if (!card.related.empty()) {
+    out += "-- related customers\n";
+    for (const RelatedCustomer& r : card.related) {
+      out += "  #" + std::to_string(r.id) + " " + r.name + "  (" + std::string(Name(r.kind)) +
+             (r.incoming ? ", incoming" : "") + ")\n";
+    }
+  }
+  return out;
+}
+
+std::string CardToJson(const CustomerCard& card) {
+  Json j;
+  j.Open('{').Key("customer");
+  CustomerJson(j, card.customer);
+  j.Key("contacts").Open('[');
+  for (const Contact& c : card.contacts) {
+    j.Open('{').UField("id", c.id).Field("name", c.name).Field("title", c.title);
+    StringsJson(j, "phones", c.phones);
+    StringsJson(j, "emails", c.emails);
+    j.Close('}');
+  }
+  j.Close(']');
+  j.Key("value").Open('{').Key("scored").Bool(card.value.scored);
+  if (card.value.scored) {
+    j.Key("current_value").Str(std::to_string(card.value.current_value));
+    j.Key("potential_value").Str(std::to_string(card.value.potential_value));
+    j.Field("tier", card.value.tier).Field("value_class", card.value.value_class);
+  }
+  j.Close('}');
+  j.Key("recent_interactions").Open('[');
+  for (const Interaction& i : card.recent_interactions) InteractionJson(j, i);
+  j.Close(']');
+  j.Key("open_complaints").Open('[');
+  for (const Interaction& i : card.open_complaints) InteractionJson(j, i);
+  j.Close(']');
+  j.Key("open_opportunities").Open('[');
+  for (const Opportunity& o : card.open_opportunities) {
+    j.Open('{').UField("id", o.id).Field("name", o.name).Field("stage", Name(o.stage));
+    MoneyJson(j, "amount", o.amount);
+    j.Field("probability", int64_t{o.probability}).Field("expected_close", o.expected_close)
+        .UField("owner", o.owner).Close('}');
+  }
+  j.Close(']');
+  j.Key("active_contracts").Open('[');
+  for (const Contract& k : card.active_contracts) {
+    j.Open('{').UField("id", k.id).Field("number", k.number).Field("status", Name(k.status));
+    MoneyJson(j, "amount", k.amount);
+    j.Field("start_at", k.start_at).Field("end_at", k.end_at)
+        .Field("paid_minor_units", k.paid_minor_units).Close('}');
+  }
+  j.Close(']');
+  j.Key("due_tasks").Open('[');
+  for (const Task& t : card.due_tasks) {
+    j.Open('{').UField("id", t.id).Field("title", t.title).Field("due_at", t.due_at)
+        .UField("assignee", t.assignee).Close('}');
+  }
+  j.Close(']');
+  j.Key("related").Open('[');
+  for (const RelatedCustomer& r : card.related) {
+    j.Open('{').UField("id", r.id).Field("name", r.name).Field("kind", Name(r.kind))
+        .Key("incoming").Bool(r.incoming).Close('}');
+  }
+  j.Close(']');
+  j.UField("interaction_count", card.interaction_count)
+      .UField("transaction_count", card.transaction_count)
+      .Field("last_interaction_at", card.last_interaction_at)
+      .Field("last_transaction_at", card.last_transaction_at);
+  j.Close('}');
+  return j.Take();
+}
+
+std::string HistoryToText(const HistoryPage& page) {
+  std::string out;
+  for (const HistoryEntry& e : page.entries) {
+    if (e.kind == EntityKind::kInteraction) {
+      const Interaction& i = e.interaction;
+      out += FormatTime(i.time) + "  " + Pad(std::string(Name(i.channel)), 8) + " " +
+             Pad(std::string(Name(i.direction)), 9) + i.subject +
+             (i.outcome.empty() ? "" : "  -> " + i.outcome) + "\n";
+    } else {
+      const Transaction& t = e.transaction;
+      out += FormatTime(t.time) + "  purchase  " + Pad(FormatMoney(t.amount), 20) + " " +
+             t.product_category + "\n";
+    }
+  }
+  if (!page.next_cursor.empty()) out += "(more: --cursor " + page.next_cursor + ")\n";
+  return out;
+}
+
+std::string HistoryToJson(const HistoryPage& page) {
+  Json j;
+  j.Open('{').Key("entries").Open('[');
+  for (const HistoryEntry& e : page.entries) {
+    j.Open('{').Field("kind", Name(e.kind)).Key("record");
+    if (e.kind == EntityKind::kInteraction) {
+      InteractionJson(j, e.interaction);
+    } else {
+      TransactionJson(j, e.transaction);
+    }
+    j.Close('}');
+  }
+  j.Close(']').Field("next_cursor", page.next_cursor).Close('}');
+  return j.Take();
+}
+
+}  // namespace crm::tools
