@@ -8,6 +8,7 @@
 // Thread-safety: none of its own; the store's lock guards it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
