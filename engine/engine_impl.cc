@@ -812,9 +812,13 @@ Status EngineImpl::CheckUniqueKeys(const Record& record) const {
     for (size_t i = 0; i < keys.size(); ++i) {
       KeyOwner owner = phone ? staging_->PhoneOwner(keys[i]) : staging_->EmailOwner(keys[i]);
       if (owner.customer == 0) continue;
-      bool is_self = (self.contact == 0 && self.customer != 0 && owner.contact == 0 &&
-                      owner.customer == self.customer) ||
-                     (self.contact != 0 && owner.contact == self.contact);
+      // A key is the record's own only when this very record holds it: a new
+      // contact (id 0) holds nothing, and a contact never shares a key with
+      // its organization.
+      bool is_self = entity == "customer"
+                         ? self.customer != 0 && owner.contact == 0 &&
+                               owner.customer == self.customer
+                         : self.contact != 0 && owner.contact == self.contact;
       if (is_self) continue;
       std::string holder = owner.contact
                                ? "contact " + std::to_string(owner.contact) + " of customer " +
