@@ -219,6 +219,10 @@ class EngineImpl final : public Engine {
     return store_.ListUsers();
   }
   Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const override;
+  MemoryUsage Memory() const override {
+    std::shared_lock lock(lock_);
+    return store_.Memory();
+  }
   StoreCounts Counts() const override {
     std::shared_lock lock(lock_);
     StoreCounts counts = store_.Counts();
@@ -249,6 +253,10 @@ class EngineImpl final : public Engine {
   Status ReadOrCreateMeta();
   template <typename T>
   Status LoadTable(MDB_txn* txn, Dbi dbi);
+  template <typename T>
+  Status DecodeHistoryRange(MDB_txn* txn, Dbi dbi, Id from, Id to,
+                            std::vector<std::pair<Id, std::vector<T>>>* out) const;
+  Status DecodeHistories(Id from, Id to, struct DecodedHistories* out) const;
   Status Load();
 
   // ---- writer
@@ -419,22 +427,113 @@ Status EngineImpl::LoadTable(MDB_txn* txn, Dbi dbi) {
   return Status::Ok();
 }
 
-Status EngineImpl::Load() {
-  std::shared_lock map_lock(map_mu_);
+// Histories of a range of customers, decoded but not yet in the store.
+struct DecodedHistories {
+  std::vector<std::pair<Id, std::vector<Interaction>>> interactions;
+  std::vector<std::pair<Id, std::vector<Transaction>>> transactions;
+};
+
+template <typename T>
+Status EngineImpl::DecodeHistoryRange(MDB_txn* txn, Dbi dbi, Id from, Id to,
+                                      std::vector<std::pair<Id, std::vector<T>>>* out) const {
+  int rc = 0;
+  Cursor cursor(txn, dbis_[dbi], &rc);
+  if (rc != 0) return LmdbError(rc, "opening a cursor");
+  Key start = IdKey(from);
+  MDB_val key = start.val();
+  MDB_val value;
+  // First pass over the keys only: how many records each customer has, so
+  // each history vector is allocated once at its exact size (no regrowth,
+  // no slack, far fewer fresh pages to fault in).
+  std::vector<std::pair<Id, uint32_t>> sizes;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    if (key.mv_size != 24) break;  // reported by the second pass
+    Id customer = GetBigEndian(static_cast<const char*>(key.mv_data));
+    if (customer >= to) break;
+    if (sizes.empty() || sizes.back().first != customer) sizes.emplace_back(customer, 0);
+    ++sizes.back().second;
+  }
+  out->reserve(out->size() + sizes.size());
+  size_t group = 0;
+  std::vector<capnp::word> scratch;
+  key = start.val();
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    if (key.mv_size != 24) {
+      return Status::Unavailable(std::string("data directory is corrupt: a key in ") +
+                                 kDbiNames[dbi] + " has " + std::to_string(key.mv_size) +
+                                 " bytes, not 24");
+    }
+    Id customer = GetBigEndian(static_cast<const char*>(key.mv_data));
+    if (customer >= to) break;
+    if (out->empty() || out->back().first != customer) {
+      out->emplace_back(customer, std::vector<T>());
+      if (group < sizes.size() && sizes[group].first == customer) {
+        out->back().second.reserve(sizes[group++].second);
+      }
+    }
+    T& record = out->back().second.emplace_back();
+    Status s = DecodeValue(value, scratch, &record);
+    if (s.ok() && record.customer != customer) {
+      s = Status::Internal("record of customer " + std::to_string(record.customer) +
+                           " is stored under customer " + std::to_string(customer));
+    }
+    if (!s.ok()) {
+      return Status::Unavailable(std::string("data directory is corrupt: a record in ") +
+                                 kDbiNames[dbi] + " does not decode: " + s.message());
+    }
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, std::string("reading ") + kDbiNames[dbi]);
+  return Status::Ok();
+}
+
+Status EngineImpl::DecodeHistories(Id from, Id to, DecodedHistories* out) const {
   int rc = 0;
   Txn txn(env_, nullptr, MDB_RDONLY, &rc);
   if (rc != 0) return LmdbError(rc, "begin load transaction");
+  CRM_RETURN_IF_ERROR(DecodeHistoryRange(txn.get(), kInteractions, from, to, &out->interactions));
+  return DecodeHistoryRange(txn.get(), kTransactions, from, to, &out->transactions);
+}
+
+// Start-up load on two threads: a helper decodes every history (most of the
+// data) into per-customer vectors while this thread loads the other tables;
+// the decoded vectors are then moved into the store whole. The helper touches
+// only LMDB and its own vectors, never the store.
+Status EngineImpl::Load() {
+  std::shared_lock map_lock(map_mu_);
   MDB_stat stat;
-  if (mdb_stat(txn.get(), dbis_[kCustomers], &stat) == 0) store_.Reserve(stat.ms_entries);
+  {
+    int rc = 0;
+    Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+    if (rc != 0) return LmdbError(rc, "begin load transaction");
+    if (mdb_stat(txn.get(), dbis_[kCustomers], &stat) == 0) store_.Reserve(stat.ms_entries);
+  }
+  DecodedHistories histories;
+  Status history_status;
+  std::thread helper([&] { history_status = DecodeHistories(0, UINT64_MAX, &histories); });
+
   std::unique_lock lock(lock_);
-  CRM_RETURN_IF_ERROR(LoadTable<User>(txn.get(), kUsers));
-  CRM_RETURN_IF_ERROR(LoadTable<Customer>(txn.get(), kCustomers));
-  CRM_RETURN_IF_ERROR(LoadTable<Contact>(txn.get(), kContacts));
-  CRM_RETURN_IF_ERROR(LoadTable<Opportunity>(txn.get(), kOpportunities));
-  CRM_RETURN_IF_ERROR(LoadTable<Contract>(txn.get(), kContracts));
-  CRM_RETURN_IF_ERROR(LoadTable<Task>(txn.get(), kTasks));
-  CRM_RETURN_IF_ERROR(LoadTable<Interaction>(txn.get(), kInteractions));
-  CRM_RETURN_IF_ERROR(LoadTable<Transaction>(txn.get(), kTransactions));
+  Status s = [&]() -> Status {
+    int rc = 0;
+    Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+    if (rc != 0) return LmdbError(rc, "begin load transaction");
+    CRM_RETURN_IF_ERROR(LoadTable<User>(txn.get(), kUsers));
+    CRM_RETURN_IF_ERROR(LoadTable<Customer>(txn.get(), kCustomers));
+    CRM_RETURN_IF_ERROR(LoadTable<Contact>(txn.get(), kContacts));
+    CRM_RETURN_IF_ERROR(LoadTable<Opportunity>(txn.get(), kOpportunities));
+    CRM_RETURN_IF_ERROR(LoadTable<Contract>(txn.get(), kContracts));
+    return LoadTable<Task>(txn.get(), kTasks);
+  }();
+  helper.join();
+  CRM_RETURN_IF_ERROR(s);
+  CRM_RETURN_IF_ERROR(history_status);
+  for (auto& [customer, records] : histories.interactions) {
+    store_.AdoptHistory(customer, std::move(records));
+  }
+  for (auto& [customer, records] : histories.transactions) {
+    store_.AdoptHistory(customer, std::move(records));
+  }
   published_audit_sequence_ = committed_.audit_sequence;
   return Status::Ok();
 }

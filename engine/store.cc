@@ -326,18 +326,106 @@ void Store::RemoveUser(Id id) {
   --counts_.users;
 }
 
+template <typename T>
+void Store::AdoptHistory(Id customer, std::vector<T> records) {
+  constexpr bool kIsInteraction = std::is_same_v<T, Interaction>;
+  auto& locations = kIsInteraction ? interaction_locations_ : transaction_locations_;
+  CustomerNode& node = customers_.GetOrCreate(customer);
+  auto& list = HistoryTraits<T>::List(node);
+  if (!list.empty()) {  // not expected on load; stay correct anyway
+    for (T& r : records) PutHistory(std::move(r));
+    return;
+  }
+  for (const T& r : records) {
+    locations.GetOrCreate(r.id) = HistoryLocation{customer, r.time};
+    if constexpr (kIsInteraction) {
+      if (IsOpenComplaint(r)) InsertSortedId(node.open_complaints, r.id);
+    }
+  }
+  (kIsInteraction ? counts_.interactions : counts_.transactions) += records.size();
+  list = std::move(records);
+}
+
+template void Store::AdoptHistory<Interaction>(Id, std::vector<Interaction>);
+template void Store::AdoptHistory<Transaction>(Id, std::vector<Transaction>);
+
 void Store::Reserve(size_t customers) {
   phones_.Reserve(customers * 2);
   emails_.Reserve(customers * 2);
   external_refs_.Reserve(customers);
 }
 
-size_t Store::IndexMemoryBytes() const {
-  return customers_.MemoryBytes() + contacts_.MemoryBytes() +
-         interaction_locations_.MemoryBytes() + transaction_locations_.MemoryBytes() +
-         opportunities_.MemoryBytes() + contracts_.MemoryBytes() + tasks_.MemoryBytes() +
-         users_.MemoryBytes() + phones_.MemoryBytes() + emails_.MemoryBytes() +
-         external_refs_.MemoryBytes();
+namespace {
+
+// Heap bytes behind a string (0 while it fits the small-string buffer).
+size_t Heap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
+
+template <typename T>
+size_t HeapOf(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+size_t HeapOf(const std::vector<std::string>& v) {
+  size_t n = v.capacity() * sizeof(std::string);
+  for (const auto& s : v) n += Heap(s);
+  return n;
+}
+
+size_t HeapOf(const Customer& c) {
+  size_t n = Heap(c.external_ref) + Heap(c.name) + Heap(c.tax_id) + HeapOf(c.phones) +
+             HeapOf(c.emails) + Heap(c.region.country) + Heap(c.region.province) +
+             Heap(c.region.city) + Heap(c.industry) + Heap(c.category) + Heap(c.team) +
+             HeapOf(c.tags) + HeapOf(c.attributes) + HeapOf(c.relations) + Heap(c.occupation);
+  for (const auto& a : c.attributes) n += Heap(a.key) + Heap(a.value);
+  return n;
+}
+
+size_t HeapOf(const Interaction& i) { return Heap(i.subject) + Heap(i.notes) + Heap(i.outcome); }
+size_t HeapOf(const Transaction& t) { return Heap(t.product_category); }
+size_t HeapOf(const Contact& c) {
+  return Heap(c.name) + Heap(c.title) + HeapOf(c.phones) + HeapOf(c.emails);
+}
+size_t HeapOf(const Opportunity& o) {
+  return Heap(o.name) + Heap(o.source) + Heap(o.campaign) + Heap(o.lost_reason);
+}
+size_t HeapOf(const Contract& c) { return Heap(c.number) + Heap(c.payment_terms); }
+size_t HeapOf(const Task& t) { return Heap(t.title) + Heap(t.notes); }
+size_t HeapOf(const User& u) { return Heap(u.name) + Heap(u.team) + Heap(u.token_hash); }
+
+template <typename T>
+uint64_t TableBytes(const DenseTable<T>& table) {
+  uint64_t n = table.MemoryBytes();
+  for (Id id = 1; id < table.end_id(); ++id) {
+    const T* r = table.Get(id);
+    if (r->id != 0) n += HeapOf(*r);
+  }
+  return n;
+}
+
+}  // namespace
+
+MemoryUsage Store::Memory() const {
+  MemoryUsage m;
+  m.customers = customers_.MemoryBytes();
+  for (Id id = 1; id < customers_.end_id(); ++id) {
+    const CustomerNode& node = *customers_.Get(id);
+    m.customers += HeapOf(node.customer) + HeapOf(node.contacts) + HeapOf(node.opportunities) +
+                   HeapOf(node.contracts) + HeapOf(node.tasks) + HeapOf(node.open_complaints) +
+                   HeapOf(node.incoming);
+    m.interactions += HeapOf(node.interactions);
+    for (const auto& i : node.interactions) m.interactions += HeapOf(i);
+    m.transactions += HeapOf(node.transactions);
+    for (const auto& t : node.transactions) m.transactions += HeapOf(t);
+  }
+  m.interactions += interaction_locations_.MemoryBytes();
+  m.transactions += transaction_locations_.MemoryBytes();
+  m.contacts = TableBytes(contacts_);
+  m.opportunities = TableBytes(opportunities_);
+  m.contracts = TableBytes(contracts_);
+  m.tasks = TableBytes(tasks_);
+  m.users = TableBytes(users_);
+  m.indexes = phones_.MemoryBytes() + emails_.MemoryBytes() + external_refs_.MemoryBytes();
+  return m;
 }
 
 // ------------------------------------------------------------------ lookups

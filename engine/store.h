@@ -105,11 +105,14 @@ class Store {
   std::vector<User> ListUsers() const;
 
   StoreCounts Counts() const { return counts_; }
-  // Bytes held by the dense tables and hash indexes (not the heap behind
-  // strings and vectors).
-  size_t IndexMemoryBytes() const;
+  // See Engine::Memory().
+  MemoryUsage Memory() const;
   // Hints the number of customers to come, so indexes don't rehash on load.
   void Reserve(size_t customers);
+  // Load path: makes `records` (sorted by (time, id), all of `customer`) the
+  // customer's history of that kind, which must be empty. O(records).
+  template <typename T>
+  void AdoptHistory(Id customer, std::vector<T> records);
 
  private:
   void PutCustomer(Customer c);

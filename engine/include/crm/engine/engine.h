@@ -151,6 +151,18 @@ struct StoreCounts {
            contracts = 0, tasks = 0, users = 0, audit_entries = 0;
 };
 
+// Bytes the in-memory store holds per entity kind: record structs, the heap
+// behind their strings and vectors, and per-customer lists; `indexes` is the
+// hash indexes and id tables. Malloc's own overhead is not counted.
+struct MemoryUsage {
+  uint64_t customers = 0, contacts = 0, interactions = 0, transactions = 0, opportunities = 0,
+           contracts = 0, tasks = 0, users = 0, indexes = 0;
+  uint64_t total() const {
+    return customers + contacts + interactions + transactions + opportunities + contracts +
+           tasks + users + indexes;
+  }
+};
+
 class Engine {
  public:
   // Opens (creating if needed) the data directory and rebuilds memory from it.
@@ -205,6 +217,8 @@ class Engine {
   virtual Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const = 0;
 
   virtual StoreCounts Counts() const = 0;
+  // Walks every record: O(records), for stats and benchmarks, not hot paths.
+  virtual MemoryUsage Memory() const = 0;
   const Options& options() const { return options_; }
 
  protected:
