@@ -646,6 +646,14 @@ Result<HistoryPage> Store::History(const HistoryQuery& q) const {
   while (i + t > 0) {
     bool take_interaction =
         t == 0 || (i > 0 && KeyOf(transactions[t - 1]) < KeyOf(interactions[i - 1]));
+    if (take_interaction && q.channel_mask != 0 &&
+        !(q.channel_mask & (1u << static_cast<unsigned>(interactions[i - 1].channel)))) {
+      // Filtered out before the page-full check, so that a cursor is handed
+      // out only when something older matches.
+      --i;
+      if (i > 0 && too_old(interactions[i - 1].time)) i = 0;
+      continue;
+    }
     if (page.entries.size() == q.limit) {
       // Full, and something older remains: the cursor is the last key returned.
       const HistoryEntry& last = page.entries.back();
@@ -657,9 +665,6 @@ Result<HistoryPage> Store::History(const HistoryQuery& q) const {
     if (take_interaction) {
       const Interaction& e = interactions[--i];
       if (i > 0 && too_old(interactions[i - 1].time)) i = 0;
-      if (q.channel_mask != 0 && !(q.channel_mask & (1u << static_cast<unsigned>(e.channel)))) {
-        continue;
-      }
       HistoryEntry& out = page.entries.emplace_back();
       out.kind = EntityKind::kInteraction;
       out.interaction = e;

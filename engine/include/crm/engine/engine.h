@@ -122,7 +122,8 @@ struct CustomerCard {
 };
 
 // One page of a customer's history: interactions and transactions merged,
-// newest first (time, then id, descending).
+// newest first by (time, kind, id) descending: at equal times transactions
+// come before interactions, and later ids before earlier ones.
 struct HistoryQuery {
   Id customer = 0;
   // Opaque position from the previous page's next_cursor; empty = newest.
