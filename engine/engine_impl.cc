@@ -858,6 +858,13 @@ Status EngineImpl::CheckReferences(const T& r) const {
                                 field);
       }
     }
+    if (r.id != 0 && r.kind != CustomerKind::kOrganization &&
+        !staging_->Children<Contact>(r.id).empty()) {
+      return Status::InvalidArgument(
+          "contacts belong to organizations; delete customer " + std::to_string(r.id) +
+              "'s contacts before making it an individual",
+          "customer.kind");
+    }
   } else if constexpr (std::is_same_v<T, Contact>) {
     if (customer->kind != CustomerKind::kOrganization) {
       return Status::InvalidArgument("contacts belong to organizations; customer " +
