@@ -27,6 +27,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <tuple>
 
 #include "crm/engine/codec.h"
 #include "crm/engine/engine.h"
@@ -92,19 +93,8 @@ struct Counters {
   uint64_t audit_sequence = 0;
 };
 
-// The LMDB key of a record.
-Key KeyOfRecord(const Record& record) {
-  return std::visit(
-      [](const auto& r) {
-        using T = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<T, Interaction> || std::is_same_v<T, Transaction>) {
-          return HistoryKey(r.customer, r.time, r.id);
-        } else {
-          return IdKey(r.id);
-        }
-      },
-      record);
-}
+// The LMDB key of a record: its id, whatever its kind (see lmdb_env.h).
+Key KeyOfRecord(const Record& record) { return IdKey(IdOf(record)); }
 
 kj::Array<capnp::word> EncodeRecord(const Record& record) {
   capnp::MallocMessageBuilder message(128);
@@ -113,9 +103,11 @@ kj::Array<capnp::word> EncodeRecord(const Record& record) {
   return capnp::messageToFlatArray(message);
 }
 
-// Decodes an LMDB value (not necessarily word-aligned) into T.
-template <typename T>
-Status DecodeValue(const MDB_val& value, std::vector<capnp::word>& scratch, T* out) {
+// Calls fn(reader) with the root of an LMDB value (not necessarily
+// word-aligned, so it is copied into `scratch` first). Returns fn's Status,
+// or Internal when the value is not a valid message.
+template <typename S, typename Fn>
+Status ReadValue(const MDB_val& value, std::vector<capnp::word>& scratch, Fn&& fn) {
   if (value.mv_size % sizeof(capnp::word) != 0 || value.mv_size == 0) {
     return Status::Internal("stored value is not a whole number of words");
   }
@@ -124,12 +116,20 @@ Status DecodeValue(const MDB_val& value, std::vector<capnp::word>& scratch, T* o
   try {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = 64 * 1024 * 1024;
-    capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(scratch.data(), scratch.size()),
-                                         options);
-    return Decode(reader.getRoot<SchemaOf<T>>(), out);
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(scratch.data(), scratch.size()), options);
+    return fn(reader.getRoot<S>());
   } catch (const kj::Exception& e) {
-    return Status::Internal(std::string("stored value does not decode: ") + e.getDescription().cStr());
+    return Status::Internal(std::string("stored value does not decode: ") +
+                            e.getDescription().cStr());
   }
+}
+
+// Decodes an LMDB value into T.
+template <typename T>
+Status DecodeValue(const MDB_val& value, std::vector<capnp::word>& scratch, T* out) {
+  return ReadValue<SchemaOf<T>>(value, scratch,
+                                [&](typename SchemaOf<T>::Reader r) { return Decode(r, out); });
 }
 
 Micros SystemNow() {
@@ -178,7 +178,8 @@ class EngineImpl final : public Engine {
   std::vector<WriteResult> Write(const Actor& actor, std::vector<WriteOp> ops,
                                  bool atomic) override;
 
-  Result<CustomerCard> Card(const CardKey& key, const CardOptions& options) const override {
+  Status VisitCard(const CardKey& key, const CardOptions& options,
+                   FunctionRef<void(const CardView&)> visit) const override {
     if (options.recent_interactions > 1000 || options.due_tasks > 1000) {
       return Status::InvalidArgument("card lists are limited to 1000 entries",
                                      "recent_interactions");
@@ -186,7 +187,7 @@ class EngineImpl final : public Engine {
     std::shared_lock lock(lock_);
     Result<Id> id = store_.Resolve(key);
     if (!id.ok()) return id.status();
-    return store_.Card(*id, options);
+    return store_.VisitCard(*id, options, visit);
   }
   Result<Id> FindCustomer(const CardKey& key) const override {
     std::shared_lock lock(lock_);
@@ -254,9 +255,9 @@ class EngineImpl final : public Engine {
   template <typename T>
   Status LoadTable(MDB_txn* txn, Dbi dbi);
   template <typename T>
-  Status DecodeHistoryRange(MDB_txn* txn, Dbi dbi, Id from, Id to,
-                            std::vector<std::pair<Id, std::vector<T>>>* out) const;
-  Status DecodeHistories(Id from, Id to, struct DecodedHistories* out) const;
+  Status DecodeHistory(MDB_txn* txn, Dbi dbi, Id last_customer,
+                       std::vector<std::vector<T>>* out) const;
+  Status DecodeHistories(struct DecodedHistories* out) const;
   Status Load();
 
   // ---- writer
@@ -427,73 +428,79 @@ Status EngineImpl::LoadTable(MDB_txn* txn, Dbi dbi) {
   return Status::Ok();
 }
 
-// Histories of a range of customers, decoded but not yet in the store.
+// Histories decoded but not yet in the store: one vector per customer id,
+// each sorted by (time, id).
 struct DecodedHistories {
-  std::vector<std::pair<Id, std::vector<Interaction>>> interactions;
-  std::vector<std::pair<Id, std::vector<Transaction>>> transactions;
+  std::vector<std::vector<Interaction>> interactions;
+  std::vector<std::vector<Transaction>> transactions;
 };
 
 template <typename T>
-Status EngineImpl::DecodeHistoryRange(MDB_txn* txn, Dbi dbi, Id from, Id to,
-                                      std::vector<std::pair<Id, std::vector<T>>>* out) const {
+Status EngineImpl::DecodeHistory(MDB_txn* txn, Dbi dbi, Id last_customer,
+                                 std::vector<std::vector<T>>* out) const {
   int rc = 0;
   Cursor cursor(txn, dbis_[dbi], &rc);
   if (rc != 0) return LmdbError(rc, "opening a cursor");
-  Key start = IdKey(from);
-  MDB_val key = start.val();
-  MDB_val value;
-  // First pass over the keys only: how many records each customer has, so
-  // each history vector is allocated once at its exact size (no regrowth,
-  // no slack, far fewer fresh pages to fault in).
-  std::vector<std::pair<Id, uint32_t>> sizes;
-  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE); rc == 0;
-       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    if (key.mv_size != 24) break;  // reported by the second pass
-    Id customer = GetBigEndian(static_cast<const char*>(key.mv_data));
-    if (customer >= to) break;
-    if (sizes.empty() || sizes.back().first != customer) sizes.emplace_back(customer, 0);
-    ++sizes.back().second;
-  }
-  out->reserve(out->size() + sizes.size());
-  size_t group = 0;
+  auto corrupt = [&](const std::string& what) {
+    return Status::Unavailable(std::string("data directory is corrupt: ") + kDbiNames[dbi] +
+                               ": " + what);
+  };
   std::vector<capnp::word> scratch;
-  key = start.val();
-  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE); rc == 0;
+  MDB_val key, value;
+  // Pass 1 reads only each record's customer, so that pass 2 can allocate
+  // every customer's vector once, at its exact size: no regrowth, no slack,
+  // far fewer fresh pages to fault in.
+  std::vector<uint32_t> counts(last_customer + 1);
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    if (key.mv_size != 24) {
-      return Status::Unavailable(std::string("data directory is corrupt: a key in ") +
-                                 kDbiNames[dbi] + " has " + std::to_string(key.mv_size) +
-                                 " bytes, not 24");
-    }
-    Id customer = GetBigEndian(static_cast<const char*>(key.mv_data));
-    if (customer >= to) break;
-    if (out->empty() || out->back().first != customer) {
-      out->emplace_back(customer, std::vector<T>());
-      if (group < sizes.size() && sizes[group].first == customer) {
-        out->back().second.reserve(sizes[group++].second);
+    Status s = ReadValue<SchemaOf<T>>(value, scratch, [&](typename SchemaOf<T>::Reader r) {
+      Id customer = r.getCustomer();
+      if (customer == 0 || customer > last_customer) {
+        return Status::Internal("a record names customer " + std::to_string(customer) +
+                                ", beyond the last id handed out");
       }
-    }
-    T& record = out->back().second.emplace_back();
-    Status s = DecodeValue(value, scratch, &record);
-    if (s.ok() && record.customer != customer) {
-      s = Status::Internal("record of customer " + std::to_string(record.customer) +
-                           " is stored under customer " + std::to_string(customer));
-    }
-    if (!s.ok()) {
-      return Status::Unavailable(std::string("data directory is corrupt: a record in ") +
-                                 kDbiNames[dbi] + " does not decode: " + s.message());
+      ++counts[customer];
+      return Status::Ok();
+    });
+    if (!s.ok()) return corrupt(s.message());
+  }
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, std::string("reading ") + kDbiNames[dbi]);
+  out->resize(last_customer + 1);
+  for (Id c = 1; c <= last_customer; ++c) {
+    if (counts[c] > 0) (*out)[c].reserve(counts[c]);
+  }
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    Status s = ReadValue<SchemaOf<T>>(value, scratch, [&](typename SchemaOf<T>::Reader r) {
+      Id customer = r.getCustomer();
+      if (customer == 0 || customer > last_customer) {
+        return Status::Internal("the history changed while loading");
+      }
+      return Decode(r, &(*out)[customer].emplace_back());
+    });
+    if (!s.ok()) return corrupt(s.message());
+  }
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, std::string("reading ") + kDbiNames[dbi]);
+  // Id order is nearly always time order (records are written as they
+  // happen); sort the customers for which it is not.
+  for (auto& records : *out) {
+    auto by_time = [](const T& a, const T& b) {
+      return std::tie(a.time, a.id) < std::tie(b.time, b.id);
+    };
+    if (!std::is_sorted(records.begin(), records.end(), by_time)) {
+      std::sort(records.begin(), records.end(), by_time);
     }
   }
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, std::string("reading ") + kDbiNames[dbi]);
   return Status::Ok();
 }
 
-Status EngineImpl::DecodeHistories(Id from, Id to, DecodedHistories* out) const {
+Status EngineImpl::DecodeHistories(DecodedHistories* out) const {
   int rc = 0;
   Txn txn(env_, nullptr, MDB_RDONLY, &rc);
   if (rc != 0) return LmdbError(rc, "begin load transaction");
-  CRM_RETURN_IF_ERROR(DecodeHistoryRange(txn.get(), kInteractions, from, to, &out->interactions));
-  return DecodeHistoryRange(txn.get(), kTransactions, from, to, &out->transactions);
+  Id last_customer = committed_.last_ids[static_cast<size_t>(EntityKind::kCustomer)];
+  CRM_RETURN_IF_ERROR(DecodeHistory(txn.get(), kInteractions, last_customer, &out->interactions));
+  return DecodeHistory(txn.get(), kTransactions, last_customer, &out->transactions);
 }
 
 // Start-up load on two threads: a helper decodes every history (most of the
@@ -511,7 +518,7 @@ Status EngineImpl::Load() {
   }
   DecodedHistories histories;
   Status history_status;
-  std::thread helper([&] { history_status = DecodeHistories(0, UINT64_MAX, &histories); });
+  std::thread helper([&] { history_status = DecodeHistories(&histories); });
 
   std::unique_lock lock(lock_);
   Status s = [&]() -> Status {
@@ -528,11 +535,15 @@ Status EngineImpl::Load() {
   helper.join();
   CRM_RETURN_IF_ERROR(s);
   CRM_RETURN_IF_ERROR(history_status);
-  for (auto& [customer, records] : histories.interactions) {
-    store_.AdoptHistory(customer, std::move(records));
+  for (Id c = 0; c < histories.interactions.size(); ++c) {
+    if (!histories.interactions[c].empty()) {
+      store_.AdoptHistory(c, std::move(histories.interactions[c]));
+    }
   }
-  for (auto& [customer, records] : histories.transactions) {
-    store_.AdoptHistory(customer, std::move(records));
+  for (Id c = 0; c < histories.transactions.size(); ++c) {
+    if (!histories.transactions[c].empty()) {
+      store_.AdoptHistory(c, std::move(histories.transactions[c]));
+    }
   }
   published_audit_sequence_ = committed_.audit_sequence;
   return Status::Ok();
@@ -1115,6 +1126,31 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
   auto engine = std::make_unique<internal::EngineImpl>(options);
   CRM_RETURN_IF_ERROR(engine->OpenAndLoad());
   return std::unique_ptr<Engine>(std::move(engine));
+}
+
+Result<CustomerCard> Engine::Card(const CardKey& key, const CardOptions& options) const {
+  CustomerCard card;
+  Status s = VisitCard(key, options, [&](const CardView& view) {
+    card.customer = *view.customer;
+    card.contacts.reserve(view.contacts.size());
+    for (const Contact* c : view.contacts) card.contacts.push_back(*c);
+    card.value = *view.value;
+    card.recent_interactions.assign(view.recent_interactions.rbegin(),
+                                    view.recent_interactions.rend());
+    for (const Interaction* i : view.open_complaints) card.open_complaints.push_back(*i);
+    for (const Opportunity* o : view.open_opportunities) card.open_opportunities.push_back(*o);
+    for (const Contract* c : view.active_contracts) card.active_contracts.push_back(*c);
+    for (const Task* t : view.due_tasks) card.due_tasks.push_back(*t);
+    for (const CardView::Related& r : view.related) {
+      card.related.push_back({r.id, *r.name, r.kind, r.incoming});
+    }
+    card.interaction_count = view.interaction_count;
+    card.transaction_count = view.transaction_count;
+    card.last_interaction_at = view.last_interaction_at;
+    card.last_transaction_at = view.last_transaction_at;
+  });
+  if (!s.ok()) return s;
+  return card;
 }
 
 Result<Id> Engine::Create(const Actor& actor, Record record) {

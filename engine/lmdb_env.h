@@ -4,15 +4,18 @@
 //   meta          "meta" -> schema::Meta
 //   customers     id                       -> schema::Customer
 //   contacts      id                       -> schema::Contact
-//   interactions  customer, time, id       -> schema::Interaction
-//   transactions  customer, time, id       -> schema::Transaction
+//   interactions  id                       -> schema::Interaction
+//   transactions  id                       -> schema::Transaction
 //   opportunities id                       -> schema::Opportunity
 //   contracts     id                       -> schema::Contract
 //   tasks         id                       -> schema::Task
 //   users         id                       -> schema::User
 //   audit         sequence                 -> schema::AuditEntry
-// Ids and sequences are big-endian u64; times are big-endian i64 with the sign
-// bit flipped, so byte order is numeric order and history scans are ordered.
+// Ids and sequences are big-endian u64, so byte order is numeric order.
+// Histories are keyed by id, not by customer: new records are appended at
+// the end of the tree, so a batch of writes for many customers dirties one or
+// two leaf pages instead of one per customer. Per-customer order lives in
+// memory (and is rebuilt at load).
 #pragma once
 
 #include <lmdb.h>
@@ -102,20 +105,11 @@ struct Key {
     PutBigEndian(v, bytes.data() + size);
     size += 8;
   }
-  void AddTime(Micros t) { Add(static_cast<uint64_t>(t) ^ (uint64_t{1} << 63)); }
   MDB_val val() { return MDB_val{size, bytes.data()}; }
 };
 
 inline Key IdKey(Id id) {
   Key k;
-  k.Add(id);
-  return k;
-}
-
-inline Key HistoryKey(Id customer, Micros time, Id id) {
-  Key k;
-  k.Add(customer);
-  k.AddTime(time);
   k.Add(id);
   return k;
 }

@@ -97,7 +97,10 @@ class Store {
 
   // Resolves a card key (normalizing phones and emails) to a customer id.
   Result<Id> Resolve(const CardKey& key) const;
-  Result<CustomerCard> Card(Id id, const CardOptions& options) const;
+  // See Engine::VisitCard. Allocates nothing once the calling thread's
+  // scratch lists have grown to the card's size.
+  Status VisitCard(Id id, const CardOptions& options,
+                   FunctionRef<void(const CardView&)> visit) const;
   Result<HistoryPage> History(const HistoryQuery& query) const;
 
   template <typename T>

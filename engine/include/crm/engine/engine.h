@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -121,6 +123,50 @@ struct CustomerCard {
   Micros last_transaction_at = 0;
 };
 
+// A card by reference: the same content as CustomerCard, pointing into the
+// store instead of copying it. Valid only inside the VisitCard callback.
+struct CardView {
+  const Customer* customer = nullptr;
+  // The customer's latest interactions, oldest first: read it from the back.
+  std::span<const Interaction> recent_interactions;
+  std::span<const Contact* const> contacts;
+  std::span<const Interaction* const> open_complaints;  // newest first
+  std::span<const Opportunity* const> open_opportunities;
+  std::span<const Contract* const> active_contracts;
+  std::span<const Task* const> due_tasks;  // earliest due first
+  struct Related {
+    Id id;
+    const std::string* name;
+    RelationKind kind;
+    bool incoming;
+  };
+  std::span<const Related> related;
+  const ValueSummary* value = nullptr;
+  uint64_t interaction_count = 0;
+  uint64_t transaction_count = 0;
+  Micros last_interaction_at = 0;
+  Micros last_transaction_at = 0;
+};
+
+// A non-owning reference to a callable, so a visitor costs no allocation.
+template <typename Signature>
+class FunctionRef;
+template <typename R, typename... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <typename F>
+  FunctionRef(F&& f)  // NOLINT: implicit by design
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
+};
+
 // One page of a customer's history: interactions and transactions merged,
 // newest first by (time, kind, id) descending: at equal times transactions
 // come before interactions, and later ids before earlier ones.
@@ -192,7 +238,13 @@ class Engine {
 
   // ---- Reads. Each copies what it returns; none blocks on LMDB.
 
-  virtual Result<CustomerCard> Card(const CardKey& key, const CardOptions& options = {}) const = 0;
+  // The whole card, copied out.
+  Result<CustomerCard> Card(const CardKey& key, const CardOptions& options = {}) const;
+  // The whole card without copying: calls `visit` once, under the store's
+  // shared lock, with a view into the store. The fastest way to serialize a
+  // card. `visit` must be quick and must not call back into this engine.
+  virtual Status VisitCard(const CardKey& key, const CardOptions& options,
+                           FunctionRef<void(const CardView&)> visit) const = 0;
   // Resolves a key to a customer id without building a card.
   virtual Result<Id> FindCustomer(const CardKey& key) const = 0;
   virtual Result<HistoryPage> History(const HistoryQuery& query) const = 0;
