@@ -271,6 +271,10 @@ class EngineImpl final : public Engine {
   template <typename T>
   WriteResult ApplyUpdate(MDB_txn* txn, T record);
   WriteResult ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade);
+  // Validates and normalizes the fields of `record` (a T), then checks its
+  // references and unique keys against the staged store.
+  template <typename T>
+  Status CheckRecord(Record& record) const;
   template <typename T>
   Status CheckReferences(const T& record) const;
   Status CheckUniqueKeys(const Record& record) const;
@@ -766,6 +770,13 @@ Id CustomerOf(const T& r) {
 }  // namespace
 
 template <typename T>
+Status EngineImpl::CheckRecord(Record& record) const {
+  CRM_RETURN_IF_ERROR(ValidateFields(record, options_.default_region));
+  CRM_RETURN_IF_ERROR(CheckReferences(std::get<T>(record)));
+  return CheckUniqueKeys(record);
+}
+
+template <typename T>
 WriteResult EngineImpl::ApplyCreate(MDB_txn* txn, T record) {
   std::string entity(Name(EntityOf<T>));
   if (record.id != 0) {
@@ -773,10 +784,7 @@ WriteResult EngineImpl::ApplyCreate(MDB_txn* txn, T record) {
             0, 0};
   }
   Record wrapped(std::move(record));
-  Status s = ValidateFields(wrapped, options_.default_region);
-  if (s.ok()) s = CheckReferences(std::get<T>(wrapped));
-  if (s.ok()) s = CheckUniqueKeys(wrapped);
-  if (!s.ok()) return {std::move(s), 0, 0};
+  if (Status s = CheckRecord<T>(wrapped); !s.ok()) return {std::move(s), 0, 0};
   Id id = ++counters_.last_ids[static_cast<size_t>(EntityOf<T>)];
   StampCreate(std::get<T>(wrapped), id, batch_now_);
   Emit(txn, std::move(wrapped), std::nullopt);
@@ -804,10 +812,7 @@ WriteResult EngineImpl::ApplyUpdate(MDB_txn* txn, T record) {
             0, 0};
   }
   Record wrapped(std::move(record));
-  Status s = ValidateFields(wrapped, options_.default_region);
-  if (s.ok()) s = CheckReferences(std::get<T>(wrapped));
-  if (s.ok()) s = CheckUniqueKeys(wrapped);
-  if (!s.ok()) return {std::move(s), 0, 0};
+  if (Status s = CheckRecord<T>(wrapped); !s.ok()) return {std::move(s), 0, 0};
   T& r = std::get<T>(wrapped);
   r.revision = old->revision + 1;
   r.created_at = old->created_at;

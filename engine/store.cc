@@ -457,22 +457,22 @@ template <> const Contract* Store::Find<Contract>(Id id) const { return LiveSlot
 template <> const Task* Store::Find<Task>(Id id) const { return LiveSlot(tasks_, id); }
 template <> const User* Store::Find<User>(Id id) const { return LiveSlot(users_, id); }
 
-template <>
-const Interaction* Store::Find<Interaction>(Id id) const {
-  const HistoryLocation* loc = interaction_locations_.Get(id);
+template <typename T>
+const T* Store::FindHistory(Id id) const {
+  const auto& locations =
+      std::is_same_v<T, Interaction> ? interaction_locations_ : transaction_locations_;
+  const HistoryLocation* loc = locations.Get(id);
   if (loc == nullptr || loc->customer == 0) return nullptr;
-  auto& list = const_cast<CustomerNode&>(*customers_.Get(loc->customer)).interactions;
+  auto& list = HistoryTraits<T>::List(const_cast<CustomerNode&>(*customers_.Get(loc->customer)));
   auto it = FindInHistory(list, loc->time, id);
   return it == list.end() ? nullptr : &*it;
 }
 
-template <>
-const Transaction* Store::Find<Transaction>(Id id) const {
-  const HistoryLocation* loc = transaction_locations_.Get(id);
-  if (loc == nullptr || loc->customer == 0) return nullptr;
-  auto& list = const_cast<CustomerNode&>(*customers_.Get(loc->customer)).transactions;
-  auto it = FindInHistory(list, loc->time, id);
-  return it == list.end() ? nullptr : &*it;
+template <> const Interaction* Store::Find<Interaction>(Id id) const {
+  return FindHistory<Interaction>(id);
+}
+template <> const Transaction* Store::Find<Transaction>(Id id) const {
+  return FindHistory<Transaction>(id);
 }
 
 KeyOwner Store::PhoneOwner(std::string_view e164) const {

@@ -130,6 +130,8 @@ class Store {
   void PutChild(T record);
   template <typename T>
   void RemoveChild(Id id);
+  template <typename T>
+  const T* FindHistory(Id id) const;
   void PutUser(User u);
   void RemoveUser(Id id);
 
