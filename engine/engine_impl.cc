@@ -720,12 +720,14 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
 
 WriteResult EngineImpl::ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op) {
   WriteResult result;
+  // The record is copied, never moved out of `op`: a batch that hits
+  // MDB_MAP_FULL is redone from the same ops after the map grows.
   switch (op.kind) {
     case WriteKind::kCreate:
-      result = std::visit([&](auto& r) { return ApplyCreate(txn, std::move(r)); }, op.record);
+      result = std::visit([&](const auto& r) { return ApplyCreate(txn, r); }, op.record);
       break;
     case WriteKind::kUpdate:
-      result = std::visit([&](auto& r) { return ApplyUpdate(txn, std::move(r)); }, op.record);
+      result = std::visit([&](const auto& r) { return ApplyUpdate(txn, r); }, op.record);
       break;
     case WriteKind::kDelete:
       result = ApplyDelete(txn, op.entity, op.id, op.cascade);

@@ -98,6 +98,17 @@ inline engine::WriteOp DeleteOp(engine::EntityKind entity, engine::Id id, bool c
   return op;
 }
 
+// The value of `r`; when it holds an error instead, fails the current test
+// and returns T{} (never dereferences an empty Result).
+template <typename T>
+T Must(engine::Result<T> r) {
+  if (!r.ok()) {
+    ADD_FAILURE() << r.status().ToString();
+    return T{};
+  }
+  return std::move(r).value();
+}
+
 // A fresh engine in a scratch directory for each test.
 class EngineTest : public ::testing::Test {
  protected:

@@ -17,6 +17,7 @@ using testing::DeleteOp;
 using testing::Individual;
 using testing::InteractionOf;
 using testing::Mobile;
+using testing::Must;
 using testing::Organization;
 using testing::TransactionOf;
 using testing::UpdateOp;
@@ -53,7 +54,7 @@ class ValidationTest : public testing::EngineTest {
     for (Id id = 1; id < 50; ++id) {
       if (Result<Customer> c = db().GetCustomer(id); c.ok()) s.customers.push_back(*c);
     }
-    s.audit = db().AuditLog(0, 10000).value();
+    s.audit = Must(db().AuditLog(0, 10000));
     return s;
   }
   void ExpectUnchanged(const Snapshot& before) {
@@ -401,7 +402,7 @@ TEST_F(ValidationTest, References) {
   owned.relations = {{a, RelationKind::kPartner}, {a, RelationKind::kPartner}};
   EXPECT_REFUSED(Create(owned), kInvalidArgument, "customer.relations[1]");
   owned.relations = {{a, RelationKind::kPartner}, {a, RelationKind::kRelated}};
-  Id owned_id = db().Create(Actor{}, owned).value();
+  Id owned_id = Must(db().Create(Actor{}, owned));
   Customer self = *db().GetCustomer(owned_id);
   self.relations.push_back({owned_id, RelationKind::kRelated});
   EXPECT_REFUSED(Update(self), kInvalidArgument, "customer.relations[2].customer");
@@ -709,6 +710,55 @@ TEST_F(ValidationTest, CascadeDeleteRemovesEverything) {
   EXPECT_EQ(db().Counts().customers, 4u);
 }
 
+// Children created earlier in the same batch are found and removed by a
+// cascade later in it.
+TEST_F(ValidationTest, CascadeSeesRecordsStagedInTheSameBatch) {
+  Id keep = MustCreate(Organization("Keep"));
+  const Id next = keep + 1;  // ids are dense
+  std::vector<WriteOp> ops;
+  ops.push_back(CreateOp(Organization("Short-lived", {Mobile(1)})));
+  ops.push_back(CreateOp(ContactOf(next, "Contact", {Mobile(2)})));
+  ops.push_back(CreateOp(InteractionOf(next, testing::kTestNow - kDay)));
+  ops.push_back(CreateOp(TransactionOf(next, testing::kTestNow - kDay)));
+  Customer fan = Individual("Fan");
+  fan.relations = {{next, RelationKind::kPartner}};
+  ops.push_back(CreateOp(fan));
+  ops.push_back(DeleteOp(EntityKind::kCustomer, next));  // refused: it has children
+  std::vector<WriteResult> results = db().Write(Actor{}, ops, /*atomic=*/false);
+  ASSERT_EQ(results.size(), 6u);
+  for (size_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(results[i].status.ok()) << results[i].status.ToString();
+  }
+  EXPECT_EQ(results[0].id, next);
+  EXPECT_EQ(results[5].status.code(), Code::kConflict);
+
+  ops.clear();
+  Customer renamed = *db().GetCustomer(keep);
+  renamed.name = "Keep Renamed";
+  ops.push_back(CreateOp(InteractionOf(next, testing::kTestNow - 2 * kDay)));
+  ops.push_back(UpdateOp(renamed));
+  ops.push_back(DeleteOp(EntityKind::kCustomer, next, /*cascade=*/true));
+  ops.push_back(CreateOp(Individual("Takes the phones", {Mobile(1), Mobile(2)})));
+  results = db().Write(Actor{}, std::move(ops), /*atomic=*/true);
+  for (const auto& r : results) ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  StoreCounts counts = db().Counts();
+  EXPECT_EQ(counts.customers, 3u);  // keep, fan, the new one
+  EXPECT_EQ(counts.contacts, 0u);
+  EXPECT_EQ(counts.interactions, 0u);
+  EXPECT_EQ(counts.transactions, 0u);
+  EXPECT_EQ(db().GetInteraction(results[0].id).status().code(), Code::kNotFound);
+  EXPECT_EQ(db().GetCustomer(next).status().code(), Code::kNotFound);
+  EXPECT_EQ(Must(db().GetCustomer(keep)).name, "Keep Renamed");
+  Customer fan_after = Must(db().GetCustomer(next + 1));  // the fan
+  EXPECT_EQ(fan_after.name, "Fan");
+  EXPECT_TRUE(fan_after.relations.empty()) << "the fan's edge went with it";
+  EXPECT_EQ(Must(db().FindCustomer(CardKey::ByPhone(Mobile(2)))), results[3].id);
+  Reopen();
+  EXPECT_EQ(db().Counts().customers, 3u);
+  EXPECT_EQ(db().Counts().interactions, 0u);
+  EXPECT_TRUE(db().GetCustomer(next + 1)->relations.empty());
+}
+
 // ------------------------------------------------------------------ batches
 
 TEST_F(ValidationTest, AtomicBatchIsAllOrNothing) {
@@ -742,7 +792,7 @@ TEST_F(ValidationTest, AtomicBatchIsAllOrNothing) {
     EXPECT_TRUE(results[i].status.ok()) << i << ": " << results[i].status.ToString();
   }
   EXPECT_EQ(results[3].status.code(), Code::kInvalidArgument);
-  EXPECT_EQ(db().FindCustomer(CardKey::ByPhone(Mobile(2))).value(), results[0].id);
+  EXPECT_EQ(Must(db().FindCustomer(CardKey::ByPhone(Mobile(2)))), results[0].id);
   EXPECT_EQ(db().GetCustomer(existing)->name, "Renamed");
   EXPECT_EQ(db().Counts().customers, 3u);
   EXPECT_EQ(db().Counts().interactions, 1u);
@@ -781,7 +831,7 @@ TEST_F(ValidationTest, RefusedWritesChangeNothing) {
   EXPECT_EQ(results[1].status.field(), "contact.customer");
   ExpectUnchanged(before);
   EXPECT_TRUE(db().GetContact(contact).ok());
-  EXPECT_EQ(db().FindCustomer(CardKey::ByEmail("org@example.com")).value(), org);
+  EXPECT_EQ(Must(db().FindCustomer(CardKey::ByEmail("org@example.com"))), org);
 
   // The same after a reopen: nothing refused reached the disk.
   Reopen();
