@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -155,7 +156,7 @@ struct Pending {
   std::vector<WriteOp> ops;
   bool atomic = false;
   std::vector<WriteResult> results;
-  std::promise<void> done;
+  WriteCallback done;
 };
 
 // Thrown inside a batch when LMDB itself fails; ends the batch.
@@ -175,8 +176,8 @@ class EngineImpl final : public Engine {
 
   Status OpenAndLoad();
 
-  std::vector<WriteResult> Write(const Actor& actor, std::vector<WriteOp> ops,
-                                 bool atomic) override;
+  void WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
+                  WriteCallback done) override;
 
   Status VisitCard(const CardKey& key, const CardOptions& options,
                    FunctionRef<void(const CardView&)> visit) const override {
@@ -220,6 +221,12 @@ class EngineImpl final : public Engine {
     return store_.ListUsers();
   }
   Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const override;
+  WriterStats Writer() const override {
+    return WriterStats{batches_.load(std::memory_order_relaxed),
+                       batched_ops_.load(std::memory_order_relaxed),
+                       commit_micros_.load(std::memory_order_relaxed),
+                       map_growths_.load(std::memory_order_relaxed)};
+  }
   MemoryUsage Memory() const override {
     std::shared_lock lock(lock_);
     return store_.Memory();
@@ -262,8 +269,8 @@ class EngineImpl final : public Engine {
 
   // ---- writer
   void WriterLoop();
-  std::vector<Pending*> TakeBatch();
-  void ProcessBatch(std::vector<Pending*>& batch);
+  std::vector<std::unique_ptr<Pending>> TakeBatch();
+  void ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch);
   void RunUnit(MDB_txn* txn, Pending& unit);
   WriteResult ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op);
   template <typename T>
@@ -299,10 +306,12 @@ class EngineImpl final : public Engine {
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<Pending*> queue_;
+  std::deque<std::unique_ptr<Pending>> queue_;
   bool stopping_ = false;
-  size_t expected_units_ = 1;  // callers likely to join the next batch
   std::thread writer_;
+
+  // Written by the writer thread, read by anyone.
+  std::atomic<uint64_t> batches_{0}, batched_ops_{0}, commit_micros_{0}, map_growths_{0};
 
   // Writer-thread state.
   Counters committed_;  // as of the last commit
@@ -563,56 +572,48 @@ Status EngineImpl::OpenAndLoad() {
 
 // ------------------------------------------------------------------ writes
 
-std::vector<WriteResult> EngineImpl::Write(const Actor& actor, std::vector<WriteOp> ops,
-                                           bool atomic) {
-  if (ops.empty()) return {};
-  Pending pending;
-  pending.actor = actor;
-  pending.ops = std::move(ops);
-  pending.atomic = atomic;
-  std::future<void> done = pending.done.get_future();
+void EngineImpl::WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
+                            WriteCallback done) {
+  if (ops.empty()) {
+    done({});
+    return;
+  }
+  auto pending = std::make_unique<Pending>();
+  pending->actor = actor;
+  pending->ops = std::move(ops);
+  pending->atomic = atomic;
+  pending->done = std::move(done);
   {
     std::lock_guard lock(queue_mu_);
-    queue_.push_back(&pending);
+    queue_.push_back(std::move(pending));
   }
   queue_cv_.notify_one();
-  done.wait();
-  return std::move(pending.results);
 }
 
-std::vector<Pending*> EngineImpl::TakeBatch() {
+std::vector<std::unique_ptr<Pending>> EngineImpl::TakeBatch() {
   std::unique_lock lock(queue_mu_);
   queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-  // Group commit: when recent batches came from many callers, those callers
-  // are on their way back with their next write; wait a moment for them so
-  // they share one fsync instead of alternating small and large batches.
-  // A lone writer never waits (expected_units_ decays to 1).
-  if (expected_units_ > 1 && queue_.size() < expected_units_ && !stopping_ &&
-      options_.group_commit_window_us > 0) {
-    queue_cv_.wait_for(lock, std::chrono::microseconds(options_.group_commit_window_us),
-                       [&] { return stopping_ || queue_.size() >= expected_units_; });
-  }
-  std::vector<Pending*> batch;
+  std::vector<std::unique_ptr<Pending>> batch;
   size_t ops = 0;
   while (!queue_.empty() && (batch.empty() || ops + queue_.front()->ops.size() <= options_.max_batch)) {
     ops += queue_.front()->ops.size();
-    batch.push_back(queue_.front());
+    batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  expected_units_ = std::max(batch.size(), expected_units_ / 2);
   return batch;  // empty only when stopping with nothing queued
 }
 
 void EngineImpl::WriterLoop() {
   for (;;) {
-    std::vector<Pending*> batch = TakeBatch();
+    std::vector<std::unique_ptr<Pending>> batch = TakeBatch();
     if (batch.empty()) return;
     ProcessBatch(batch);
   }
 }
 
-void EngineImpl::ProcessBatch(std::vector<Pending*>& batch) {
+void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch) {
   batch_now_ = Now();
+  auto started = std::chrono::steady_clock::now();
   for (;;) {
     counters_ = committed_;
     staging_ = std::make_unique<Staging>(store_);
@@ -623,7 +624,7 @@ void EngineImpl::ProcessBatch(std::vector<Pending*>& batch) {
       Txn txn(env_, nullptr, 0, &rc);
       if (rc == 0) {
         try {
-          for (Pending* unit : batch) RunUnit(txn.get(), *unit);
+          for (auto& unit : batch) RunUnit(txn.get(), *unit);
           PutMeta(txn.get(), counters_);
           rc = txn.Commit();
           what = "committing a write batch";
@@ -636,22 +637,31 @@ void EngineImpl::ProcessBatch(std::vector<Pending*>& batch) {
       }
     }
     if (rc == MDB_MAP_FULL) {
+      map_growths_.fetch_add(1, std::memory_order_relaxed);
       GrowMap();
-      for (Pending* unit : batch) unit->results.clear();
+      for (auto& unit : batch) unit->results.clear();
       continue;
     }
     if (rc != 0) {
       Status failed = LmdbError(rc, what);
-      for (Pending* unit : batch) {
+      for (auto& unit : batch) {
         unit->results.assign(unit->ops.size(), WriteResult{failed, 0, 0});
       }
     } else {
       Publish(effects_);
       committed_ = counters_;
+      size_t ops = 0;
+      for (auto& unit : batch) ops += unit->ops.size();
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      batched_ops_.fetch_add(ops, std::memory_order_relaxed);
+      commit_micros_.fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - started).count()),
+                               std::memory_order_relaxed);
     }
     staging_.reset();
     effects_.clear();
-    for (Pending* unit : batch) unit->done.set_value();
+    // Callbacks may queue further writes (the queue has its own lock).
+    for (auto& unit : batch) unit->done(std::move(unit->results));
     return;
   }
 }
@@ -1133,6 +1143,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
   auto engine = std::make_unique<internal::EngineImpl>(options);
   CRM_RETURN_IF_ERROR(engine->OpenAndLoad());
   return std::unique_ptr<Engine>(std::move(engine));
+}
+
+std::vector<WriteResult> Engine::Write(const Actor& actor, std::vector<WriteOp> ops, bool atomic) {
+  std::promise<std::vector<WriteResult>> promise;
+  std::future<std::vector<WriteResult>> future = promise.get_future();
+  WriteAsync(actor, std::move(ops), atomic,
+             [&promise](std::vector<WriteResult> results) { promise.set_value(std::move(results)); });
+  return future.get();
 }
 
 Result<CustomerCard> Engine::Card(const CardKey& key, const CardOptions& options) const {

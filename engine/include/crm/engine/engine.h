@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,10 +42,6 @@ struct Options {
   uint64_t initial_map_bytes = uint64_t{1} << 30;
   // Most mutations committed in one LMDB transaction.
   size_t max_batch = 4096;
-  // When recent batches came from several callers, the writer waits up to
-  // this long for them to queue their next write, so that they share one
-  // commit. 0 disables the wait. A lone caller never waits.
-  uint32_t group_commit_window_us = 100;
   // Clock for created/updated times; nullptr = the system clock. Tests pin it.
   Micros (*clock)() = nullptr;
 };
@@ -72,6 +69,8 @@ struct WriteResult {
   Id id = 0;              // the record's id (assigned on create)
   uint64_t revision = 0;  // its revision after the write
 };
+
+using WriteCallback = std::function<void(std::vector<WriteResult>)>;
 
 // How a customer is looked up for a card.
 struct CardKey {
@@ -210,6 +209,16 @@ struct MemoryUsage {
   }
 };
 
+// What the writer has done since Open(): committed batches (LMDB
+// transactions), the ops in them, the time from taking a batch to publishing
+// it, and how often the LMDB map had to grow.
+struct WriterStats {
+  uint64_t batches = 0;
+  uint64_t ops = 0;
+  uint64_t busy_micros = 0;
+  uint64_t map_growths = 0;
+};
+
 class Engine {
  public:
   // Opens (creating if needed) the data directory and rebuilds memory from it.
@@ -228,8 +237,16 @@ class Engine {
   // Applies `ops` in order, committed in one LMDB transaction. atomic = true:
   // all or nothing (if one fails, none is applied and the others report
   // Conflict naming the failed one). atomic = false: each op stands alone.
-  virtual std::vector<WriteResult> Write(const Actor& actor, std::vector<WriteOp> ops,
-                                         bool atomic) = 0;
+  // Blocks until the commit.
+  std::vector<WriteResult> Write(const Actor& actor, std::vector<WriteOp> ops, bool atomic);
+
+  // Write() without waiting: queues the ops and returns. `done` runs once,
+  // on the engine's writer thread, after the commit (or the failure), with one
+  // result per op. It must be quick and must not block on this engine (no
+  // Write()); it may call WriteAsync() again. Writes queued before the engine
+  // is destroyed are committed and their callbacks run before it goes.
+  virtual void WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
+                          WriteCallback done) = 0;
 
   // Convenience forms of Write() for one op.
   Result<Id> Create(const Actor& actor, Record record);
@@ -270,6 +287,7 @@ class Engine {
   virtual Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const = 0;
 
   virtual StoreCounts Counts() const = 0;
+  virtual WriterStats Writer() const = 0;
   // Walks every record: O(records), for stats and benchmarks, not hot paths.
   virtual MemoryUsage Memory() const = 0;
   const Options& options() const { return options_; }
