@@ -1107,6 +1107,8 @@ Result<std::vector<AuditEntry>> EngineImpl::AuditLog(uint64_t after, uint32_t li
   if (limit == 0 || limit > 10000) {
     return Status::InvalidArgument("limit must be between 1 and 10000", "limit");
   }
+  // Nothing follows the largest sequence (and after + 1 would wrap to 0).
+  if (after == UINT64_MAX) return std::vector<AuditEntry>();
   std::shared_lock map_lock(map_mu_);
   int rc = 0;
   Txn txn(env_, nullptr, MDB_RDONLY, &rc);

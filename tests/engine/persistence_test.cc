@@ -438,6 +438,13 @@ TEST_F(PersistenceTest, EverythingSurvivesReopen) {
     after_seq = page->back().sequence;
   }
   EXPECT_EQ(paged, audit_);
+  // Nothing after the last entry, however far after it.
+  for (uint64_t beyond : {uint64_t{audit_.size()}, uint64_t{audit_.size()} + 1,
+                          uint64_t{UINT64_MAX} - 1, uint64_t{UINT64_MAX}}) {
+    Result<std::vector<AuditEntry>> none = db().AuditLog(beyond, 100);
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty()) << "after " << beyond << ": " << none->size() << " entries";
+  }
   EXPECT_EQ(db().AuditLog(0, 0).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(db().AuditLog(0, 10001).status().code(), Code::kInvalidArgument);
 
