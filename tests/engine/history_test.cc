@@ -350,6 +350,40 @@ TEST_F(HistoryTest, UpdatedTimeMovesTheEntry) {
   EXPECT_EQ(ids().front(), n);
 }
 
+// Times before 1970 are negative: they sort, page and persist like any other.
+TEST_F(HistoryTest, TimesBefore1970) {
+  const Micros kYear = 365LL * 86400 * kSecond;
+  const Micros times[] = {-60 * kYear, -kSecond, 0 /* = now */, kSecond, -2 * kYear, 30 * kYear};
+  for (Micros t : times) {
+    Record r = model_.size() % 2 ? Record(TransactionOf(customer_, t))
+                                 : Record(InteractionOf(customer_, t));
+    Id id = MustCreate(r);
+    Add(r, id);
+  }
+  // Created with time 0: stamped with the clock.
+  std::set<Entry> fixed;
+  for (Entry e : model_) {
+    if (e.time == 0) e.time = testing::kTestNow;
+    fixed.insert(e);
+  }
+  model_ = fixed;
+  HistoryQuery q;
+  q.customer = customer_;
+  for (uint32_t limit : {1u, 2u, 100u}) {
+    q.limit = limit;
+    EXPECT_EQ(Walk(q), Expected(model_, q)) << limit;
+  }
+  q.from = -3 * kYear;
+  q.to = kSecond;
+  q.limit = 1;
+  EXPECT_EQ(Walk(q), Expected(model_, q));
+  EXPECT_EQ(Walk(q).size(), 2u);  // -2 years and -1 second
+  Reopen();
+  q.from = q.to = 0;
+  q.limit = 4;
+  EXPECT_EQ(Walk(q), Expected(model_, q));
+}
+
 TEST_F(HistoryTest, BadQueries) {
   MustCreate(InteractionOf(customer_, kBase));
   auto code = [&](HistoryQuery q) { return db().History(q).status().code(); };
