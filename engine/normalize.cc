@@ -386,7 +386,12 @@ Result<std::string> NormalizePhone(std::string_view input, std::string_view defa
 }
 
 uint64_t PhoneKey(std::string_view e164) {
-  if (e164.size() < 2 || e164.size() > 1 + kMaxE164Digits || e164.front() != '+') return 0;
+  // No country code starts with 0, so "+0..." is never E.164 (and must not
+  // alias the number without the 0).
+  if (e164.size() < 2 || e164.size() > 1 + kMaxE164Digits || e164.front() != '+' ||
+      e164[1] == '0') {
+    return 0;
+  }
   uint64_t key = 0;
   for (char c : e164.substr(1)) {
     if (c < '0' || c > '9') return 0;

@@ -84,7 +84,11 @@ TEST_F(IndexTest, LandlineInEveryFormat) {
 
 TEST_F(IndexTest, MalformedKeysAreInvalidArguments) {
   MustCreate(Individual("Wang", {Mobile(1)}, {"wang@example.com"}));
-  for (const char* bad : {"", "not a phone", "12", "\xC3\x28"}) {
+  // "+0..." looks like E.164 digits but no country code starts with 0: it
+  // must not take the fast path to the number without the 0.
+  std::string zero_prefixed = "+0" + Mobile(1).substr(1);
+  for (std::string bad : {std::string(), std::string("not a phone"), std::string("12"),
+                          std::string("\xC3\x28"), zero_prefixed}) {
     Result<Id> r = db().FindCustomer(CardKey::ByPhone(bad));
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
   }

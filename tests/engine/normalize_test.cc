@@ -269,6 +269,9 @@ TEST(PhoneKeyTest, AnythingElseIsZero) {
   EXPECT_EQ(PhoneKey("+86a"), 0u);
   EXPECT_EQ(PhoneKey("+８６"), 0u);  // fullwidth digits are not ASCII digits
   EXPECT_EQ(PhoneKey("+86\0001"sv), 0u);
+  // No country code starts with 0: "+0086..." must not alias "+86...".
+  EXPECT_EQ(PhoneKey("+08613800138000"), 0u);
+  EXPECT_EQ(PhoneKey("+0"), 0u);
 }
 
 // ---------------------------------------------------------------- NormalizePhone

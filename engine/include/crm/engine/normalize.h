@@ -29,7 +29,7 @@ Result<std::string> NormalizePhone(std::string_view input, std::string_view defa
 
 // The E.164 digits of `e164` as one integer ("+8613800138000" ->
 // 8613800138000), the key of the phone index; 0 when `e164` is not "+"
-// followed by 1 to 15 digits. Allocates nothing.
+// followed by 1 to 15 digits, the first not 0. Allocates nothing.
 uint64_t PhoneKey(std::string_view e164);
 
 // Canonical email: NFKC-normalized, surrounding white space trimmed, the
