@@ -9,9 +9,9 @@
 //   CRM_BENCH_NO_SYNC       1: open without fsync (diagnosis only; figures use sync)
 //
 // Before the benchmarks run it reports the start-up load time from LMDB and
-// the resident memory the loaded store takes. Write benchmarks add records to
-// the dataset (a few thousand per run); they use the engine's default, fully
-// synced mode.
+// the resident memory the loaded store takes. Write benchmarks run a fixed
+// number of writes in the engine's default, fully synced mode, and delete what
+// they created (untimed) so that repeated runs measure the same dataset.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -307,6 +307,35 @@ void BM_Engine_HistoryPage1000(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_HistoryPage1000);
 
+// Interactions the write benchmarks created; deleted again (untimed) so that
+// repeated runs measure the same dataset.
+std::mutex created_mu;
+std::vector<Id> created;
+
+void Remember(Id id) {
+  std::lock_guard lock(created_mu);
+  created.push_back(id);
+}
+
+void DeleteCreated() {
+  std::vector<Id> ids;
+  {
+    std::lock_guard lock(created_mu);
+    ids.swap(created);
+  }
+  for (size_t start = 0; start < ids.size(); start += 4096) {
+    std::vector<WriteOp> ops;
+    for (size_t i = start; i < std::min(ids.size(), start + 4096); ++i) {
+      WriteOp op;
+      op.kind = WriteKind::kDelete;
+      op.entity = EntityKind::kInteraction;
+      op.id = ids[i];
+      ops.push_back(std::move(op));
+    }
+    dataset->engine->Write(Actor{}, std::move(ops), false);
+  }
+}
+
 Interaction NewInteraction(size_t i) {
   Interaction it;
   it.customer = dataset->ids[i % dataset->ids.size()];
@@ -324,10 +353,12 @@ void BM_Engine_CommitInteraction(benchmark::State& state) {
   for (auto _ : state) {
     auto id = dataset->engine->Create(Actor{}, NewInteraction(i++));
     if (!id.ok()) state.SkipWithError(id.status().ToString().c_str());
+    Remember(id.ok() ? *id : 0);
   }
   state.SetItemsProcessed(state.iterations());
+  DeleteCreated();  // after the loop: not timed
 }
-BENCHMARK(BM_Engine_CommitInteraction)->UseRealTime();
+BENCHMARK(BM_Engine_CommitInteraction)->UseRealTime()->Iterations(5000);
 
 // Durable creates from many writer threads at once: group commit throughput.
 void BM_Engine_GroupCommitInteraction(benchmark::State& state) {
@@ -336,6 +367,7 @@ void BM_Engine_GroupCommitInteraction(benchmark::State& state) {
   for (auto _ : state) {
     auto id = dataset->engine->Create(Actor{}, NewInteraction(counter++));
     if (!id.ok()) state.SkipWithError(id.status().ToString().c_str());
+    Remember(id.ok() ? *id : 0);
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) {
@@ -349,7 +381,13 @@ void BM_Engine_GroupCommitInteraction(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_Engine_GroupCommitInteraction)->Threads(32)->UseRealTime();
+BENCHMARK(BM_Engine_GroupCommitInteraction)->Threads(32)->UseRealTime()->Iterations(3000);
+
+// Untimed: removes what the write benchmarks before it created.
+void BM_Engine_Cleanup(benchmark::State& state) {
+  for (auto _ : state) DeleteCreated();
+}
+BENCHMARK(BM_Engine_Cleanup)->Iterations(1);
 
 // Durable creates from `range(0)` writers that each keep one write in
 // flight, driven by completion callbacks rather than one blocked OS thread
@@ -371,6 +409,7 @@ void BM_Engine_GroupCommitAsync(benchmark::State& state) {
       dataset->engine->WriteAsync(Actor{}, std::move(ops), true,
                                   [&](std::vector<WriteResult> results) {
                                     bool resubmit;
+                                    Remember(results[0].id);
                                     {
                                       std::lock_guard lock(mu);
                                       failed |= !results[0].status.ok();
@@ -402,8 +441,9 @@ void BM_Engine_GroupCommitAsync(benchmark::State& state) {
     state.counters["us_per_commit"] =
         static_cast<double>(after.busy_micros - before.busy_micros) / batches;
   }
+  DeleteCreated();  // after the loop: not timed
 }
-BENCHMARK(BM_Engine_GroupCommitAsync)->Arg(32)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Engine_GroupCommitAsync)->Arg(32)->Arg(256)->UseRealTime()->Iterations(5)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
