@@ -6,6 +6,7 @@
 #pragma once
 
 #include <capnp/common.h>
+#include <capnp/message.h>  // capnp::ReaderOptions
 #include <kj/array.h>
 
 #include <cstddef>
