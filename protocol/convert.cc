@@ -1,0 +1,448 @@
+#include "crm/protocol/convert.h"
+
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "crm/engine/codec.h"
+
+namespace crm::protocol {
+namespace {
+
+using engine::Status;
+
+std::string ToString(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+
+capnp::Text::Reader AsText(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+
+// `status` with its field moved under `prefix` ("key" -> "card.key").
+Status UnderField(Status status, const std::string& prefix) {
+  if (status.ok()) return status;
+  std::string field = status.field().empty() ? prefix : prefix + "." + status.field();
+  return Status(status.code(), status.message(), std::move(field), status.existing_id());
+}
+
+// Encodes every element of `items` (values or pointers) into `list`.
+template <typename T>
+const T& Deref(const T& v) {
+  return v;
+}
+template <typename T>
+const T& Deref(const T* v) {
+  return *v;
+}
+template <typename List, typename Items>
+void EncodeAll(const Items& items, List list) {
+  unsigned i = 0;
+  for (const auto& item : items) engine::Encode(Deref(item), list[i++]);
+}
+
+// Decodes every element of `list` into `out`, naming the failing element.
+template <typename T, typename List>
+Status DecodeAll(List list, const char* field, std::vector<T>* out) {
+  out->clear();
+  out->reserve(list.size());
+  for (unsigned i = 0; i < list.size(); ++i) {
+    T value;
+    Status s = engine::Decode(list[i], &value);
+    if (!s.ok()) return UnderField(std::move(s), std::string(field) + "[" + std::to_string(i) + "]");
+    out->push_back(std::move(value));
+  }
+  return Status::Ok();
+}
+
+Status CheckEntity(uint8_t value, const char* field, engine::EntityKind* out) {
+  if (value < 1 || value > engine::kEntityKindCount) {
+    return Status::InvalidArgument(
+        "unknown entity kind " + std::to_string(value) + " (1 customer .. 8 user)", field);
+  }
+  *out = static_cast<engine::EntityKind>(value);
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ errors
+
+void ToWire(const engine::Status& status, wire::Error::Builder out) {
+  out.setCode(static_cast<uint8_t>(status.code()));
+  out.setMessage(AsText(status.message()));
+  out.setField(AsText(status.field()));
+  out.setExistingId(status.existing_id());
+}
+
+engine::Status FromWire(wire::Error::Reader in) {
+  const uint8_t code = in.getCode();
+  if (code == 0 || code > static_cast<uint8_t>(engine::Code::kInternal)) {
+    return Status::Internal("peer sent an error with unknown code " + std::to_string(code) + ": " +
+                            ToString(in.getMessage()));
+  }
+  return Status(static_cast<engine::Code>(code), ToString(in.getMessage()), ToString(in.getField()),
+                in.getExistingId());
+}
+
+// ------------------------------------------------------------------ records
+
+void ToWire(const engine::Record& record, wire::Record::Builder out) {
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, engine::Customer>) engine::Encode(r, out.initCustomer());
+        if constexpr (std::is_same_v<T, engine::Contact>) engine::Encode(r, out.initContact());
+        if constexpr (std::is_same_v<T, engine::Interaction>) {
+          engine::Encode(r, out.initInteraction());
+        }
+        if constexpr (std::is_same_v<T, engine::Transaction>) {
+          engine::Encode(r, out.initTransaction());
+        }
+        if constexpr (std::is_same_v<T, engine::Opportunity>) {
+          engine::Encode(r, out.initOpportunity());
+        }
+        if constexpr (std::is_same_v<T, engine::Contract>) engine::Encode(r, out.initContract());
+        if constexpr (std::is_same_v<T, engine::Task>) engine::Encode(r, out.initTask());
+        if constexpr (std::is_same_v<T, engine::User>) engine::Encode(r, out.initUser());
+      },
+      record);
+}
+
+namespace {
+template <typename T, typename Reader>
+Status DecodeRecord(Reader in, engine::Record* out) {
+  T value;
+  CRM_RETURN_IF_ERROR(engine::Decode(in, &value));
+  *out = std::move(value);
+  return Status::Ok();
+}
+}  // namespace
+
+engine::Status FromWire(wire::Record::Reader in, engine::Record* out) {
+  switch (in.which()) {
+    case wire::Record::CUSTOMER: return DecodeRecord<engine::Customer>(in.getCustomer(), out);
+    case wire::Record::CONTACT: return DecodeRecord<engine::Contact>(in.getContact(), out);
+    case wire::Record::INTERACTION:
+      return DecodeRecord<engine::Interaction>(in.getInteraction(), out);
+    case wire::Record::TRANSACTION:
+      return DecodeRecord<engine::Transaction>(in.getTransaction(), out);
+    case wire::Record::OPPORTUNITY:
+      return DecodeRecord<engine::Opportunity>(in.getOpportunity(), out);
+    case wire::Record::CONTRACT: return DecodeRecord<engine::Contract>(in.getContract(), out);
+    case wire::Record::TASK: return DecodeRecord<engine::Task>(in.getTask(), out);
+    case wire::Record::USER: return DecodeRecord<engine::User>(in.getUser(), out);
+  }
+  return Status::InvalidArgument("unknown record kind " + std::to_string(in.which()), "");
+}
+
+// ------------------------------------------------------------------ card keys and options
+
+void ToWire(const engine::CardKey& key, wire::CardKey::Builder out) {
+  switch (key.by) {
+    case engine::CardKey::By::kId: out.setId(key.id); break;
+    case engine::CardKey::By::kPhone: out.setPhone(AsText(key.text)); break;
+    case engine::CardKey::By::kEmail: out.setEmail(AsText(key.text)); break;
+    case engine::CardKey::By::kExternalRef: out.setExternalRef(AsText(key.text)); break;
+  }
+}
+
+engine::Status FromWire(wire::CardKey::Reader in, engine::CardKey* out) {
+  switch (in.which()) {
+    case wire::CardKey::ID: *out = engine::CardKey::ById(in.getId()); return Status::Ok();
+    case wire::CardKey::PHONE:
+      *out = engine::CardKey::ByPhone(ToString(in.getPhone()));
+      return Status::Ok();
+    case wire::CardKey::EMAIL:
+      *out = engine::CardKey::ByEmail(ToString(in.getEmail()));
+      return Status::Ok();
+    case wire::CardKey::EXTERNAL_REF:
+      *out = engine::CardKey::ByExternalRef(ToString(in.getExternalRef()));
+      return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown card key kind " + std::to_string(in.which()), "");
+}
+
+void ToWire(const engine::CardOptions& options, wire::CardOptions::Builder out) {
+  out.setRecentInteractions(options.recent_interactions);
+  out.setDueTasks(options.due_tasks);
+}
+
+engine::Status FromWire(wire::CardOptions::Reader in, engine::CardOptions* out) {
+  constexpr uint32_t kMax = 1000;
+  if (in.getRecentInteractions() > kMax) {
+    return Status::InvalidArgument("at most 1000 recent interactions", "recent_interactions");
+  }
+  if (in.getDueTasks() > kMax) {
+    return Status::InvalidArgument("at most 1000 due tasks", "due_tasks");
+  }
+  out->recent_interactions = in.getRecentInteractions();
+  out->due_tasks = in.getDueTasks();
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ cards
+
+namespace {
+void ToWire(const engine::ValueSummary& value, wire::ValueSummary::Builder out) {
+  out.setScored(value.scored);
+  out.setCurrentValue(value.current_value);
+  out.setPotentialValue(value.potential_value);
+  out.setTier(AsText(value.tier));
+  out.setValueClass(AsText(value.value_class));
+}
+
+void SetCounters(uint64_t interactions, uint64_t transactions, engine::Micros last_interaction,
+                 engine::Micros last_transaction, wire::Card::Builder out) {
+  out.setInteractionCount(interactions);
+  out.setTransactionCount(transactions);
+  out.setLastInteractionAt(last_interaction);
+  out.setLastTransactionAt(last_transaction);
+}
+}  // namespace
+
+void ToWire(const engine::CardView& card, wire::Card::Builder out) {
+  engine::Encode(*card.customer, out.initCustomer());
+  EncodeAll(card.contacts, out.initContacts(static_cast<unsigned>(card.contacts.size())));
+  if (card.value != nullptr) ToWire(*card.value, out.initValue());
+  // The view holds them oldest first; the wire carries newest first.
+  auto recent = out.initRecentInteractions(static_cast<unsigned>(card.recent_interactions.size()));
+  unsigned i = 0;
+  for (auto it = card.recent_interactions.rbegin(); it != card.recent_interactions.rend(); ++it) {
+    engine::Encode(*it, recent[i++]);
+  }
+  EncodeAll(card.open_opportunities,
+            out.initOpenOpportunities(static_cast<unsigned>(card.open_opportunities.size())));
+  EncodeAll(card.active_contracts,
+            out.initActiveContracts(static_cast<unsigned>(card.active_contracts.size())));
+  EncodeAll(card.open_complaints,
+            out.initOpenComplaints(static_cast<unsigned>(card.open_complaints.size())));
+  EncodeAll(card.due_tasks, out.initDueTasks(static_cast<unsigned>(card.due_tasks.size())));
+  auto related = out.initRelated(static_cast<unsigned>(card.related.size()));
+  for (unsigned r = 0; r < card.related.size(); ++r) {
+    const engine::CardView::Related& in = card.related[r];
+    related[r].setId(in.id);
+    related[r].setName(AsText(*in.name));
+    related[r].setKind(static_cast<uint8_t>(in.kind));
+    related[r].setIncoming(in.incoming);
+  }
+  SetCounters(card.interaction_count, card.transaction_count, card.last_interaction_at,
+              card.last_transaction_at, out);
+}
+
+void ToWire(const engine::CustomerCard& card, wire::Card::Builder out) {
+  engine::Encode(card.customer, out.initCustomer());
+  EncodeAll(card.contacts, out.initContacts(static_cast<unsigned>(card.contacts.size())));
+  ToWire(card.value, out.initValue());
+  EncodeAll(card.recent_interactions,
+            out.initRecentInteractions(static_cast<unsigned>(card.recent_interactions.size())));
+  EncodeAll(card.open_opportunities,
+            out.initOpenOpportunities(static_cast<unsigned>(card.open_opportunities.size())));
+  EncodeAll(card.active_contracts,
+            out.initActiveContracts(static_cast<unsigned>(card.active_contracts.size())));
+  EncodeAll(card.open_complaints,
+            out.initOpenComplaints(static_cast<unsigned>(card.open_complaints.size())));
+  EncodeAll(card.due_tasks, out.initDueTasks(static_cast<unsigned>(card.due_tasks.size())));
+  auto related = out.initRelated(static_cast<unsigned>(card.related.size()));
+  for (unsigned r = 0; r < card.related.size(); ++r) {
+    related[r].setId(card.related[r].id);
+    related[r].setName(AsText(card.related[r].name));
+    related[r].setKind(static_cast<uint8_t>(card.related[r].kind));
+    related[r].setIncoming(card.related[r].incoming);
+  }
+  SetCounters(card.interaction_count, card.transaction_count, card.last_interaction_at,
+              card.last_transaction_at, out);
+}
+
+engine::Status FromWire(wire::Card::Reader in, engine::CustomerCard* out) {
+  CRM_RETURN_IF_ERROR(engine::Decode(in.getCustomer(), &out->customer));
+  CRM_RETURN_IF_ERROR(DecodeAll(in.getContacts(), "contacts", &out->contacts));
+  auto value = in.getValue();
+  out->value = engine::ValueSummary{value.getScored(), value.getCurrentValue(),
+                                    value.getPotentialValue(), ToString(value.getTier()),
+                                    ToString(value.getValueClass())};
+  CRM_RETURN_IF_ERROR(
+      DecodeAll(in.getRecentInteractions(), "recent_interactions", &out->recent_interactions));
+  CRM_RETURN_IF_ERROR(
+      DecodeAll(in.getOpenOpportunities(), "open_opportunities", &out->open_opportunities));
+  CRM_RETURN_IF_ERROR(
+      DecodeAll(in.getActiveContracts(), "active_contracts", &out->active_contracts));
+  CRM_RETURN_IF_ERROR(DecodeAll(in.getOpenComplaints(), "open_complaints", &out->open_complaints));
+  CRM_RETURN_IF_ERROR(DecodeAll(in.getDueTasks(), "due_tasks", &out->due_tasks));
+  out->related.clear();
+  auto related = in.getRelated();
+  for (unsigned i = 0; i < related.size(); ++i) {
+    const uint8_t kind = related[i].getKind();
+    if (kind > static_cast<uint8_t>(engine::RelationKind::kRelated)) {
+      return Status::InvalidArgument("unknown relation kind " + std::to_string(kind),
+                                     "related[" + std::to_string(i) + "].kind");
+    }
+    out->related.push_back({related[i].getId(), ToString(related[i].getName()),
+                            static_cast<engine::RelationKind>(kind), related[i].getIncoming()});
+  }
+  out->interaction_count = in.getInteractionCount();
+  out->transaction_count = in.getTransactionCount();
+  out->last_interaction_at = in.getLastInteractionAt();
+  out->last_transaction_at = in.getLastTransactionAt();
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ history
+
+void ToWire(const engine::HistoryQuery& query, wire::HistoryQuery::Builder out) {
+  out.setCustomer(query.customer);
+  out.setCursor(AsText(query.cursor));
+  out.setLimit(query.limit);
+  out.setInteractions(query.interactions);
+  out.setTransactions(query.transactions);
+  out.setChannelMask(query.channel_mask);
+  out.setFrom(query.from);
+  out.setTo(query.to);
+}
+
+engine::Status FromWire(wire::HistoryQuery::Reader in, engine::HistoryQuery* out) {
+  if (in.getLimit() == 0 || in.getLimit() > 10000) {
+    return Status::InvalidArgument("limit must be between 1 and 10000", "limit");
+  }
+  if (in.getChannelMask() >= (1u << engine::kChannelCount)) {
+    return Status::InvalidArgument("channel_mask has bits for unknown channels", "channel_mask");
+  }
+  out->customer = in.getCustomer();
+  out->cursor = ToString(in.getCursor());
+  out->limit = in.getLimit();
+  out->interactions = in.getInteractions();
+  out->transactions = in.getTransactions();
+  out->channel_mask = in.getChannelMask();
+  out->from = in.getFrom();
+  out->to = in.getTo();
+  return Status::Ok();
+}
+
+void ToWire(const engine::HistoryPage& page, wire::HistoryPage::Builder out) {
+  auto entries = out.initEntries(static_cast<unsigned>(page.entries.size()));
+  for (unsigned i = 0; i < page.entries.size(); ++i) {
+    const engine::HistoryEntry& e = page.entries[i];
+    if (e.kind == engine::EntityKind::kTransaction) {
+      engine::Encode(e.transaction, entries[i].initTransaction());
+    } else {
+      engine::Encode(e.interaction, entries[i].initInteraction());
+    }
+  }
+  out.setNextCursor(AsText(page.next_cursor));
+}
+
+engine::Status FromWire(wire::HistoryPage::Reader in, engine::HistoryPage* out) {
+  auto entries = in.getEntries();
+  out->entries.clear();
+  out->entries.resize(entries.size());
+  for (unsigned i = 0; i < entries.size(); ++i) {
+    engine::HistoryEntry& e = out->entries[i];
+    const std::string field = "entries[" + std::to_string(i) + "]";
+    switch (entries[i].which()) {
+      case wire::HistoryEntry::INTERACTION:
+        e.kind = engine::EntityKind::kInteraction;
+        CRM_RETURN_IF_ERROR(
+            UnderField(engine::Decode(entries[i].getInteraction(), &e.interaction), field));
+        break;
+      case wire::HistoryEntry::TRANSACTION:
+        e.kind = engine::EntityKind::kTransaction;
+        CRM_RETURN_IF_ERROR(
+            UnderField(engine::Decode(entries[i].getTransaction(), &e.transaction), field));
+        break;
+      default:
+        return Status::InvalidArgument("unknown history entry kind", field);
+    }
+  }
+  out->next_cursor = ToString(in.getNextCursor());
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ writes
+
+void ToWire(const engine::WriteOp& op, wire::WriteOp::Builder out) {
+  switch (op.kind) {
+    case engine::WriteKind::kCreate: ToWire(op.record, out.initCreate()); break;
+    case engine::WriteKind::kUpdate: ToWire(op.record, out.initUpdate()); break;
+    case engine::WriteKind::kDelete: {
+      auto del = out.initDelete();
+      del.setEntity(static_cast<uint8_t>(op.entity));
+      del.setId(op.id);
+      del.setCascade(op.cascade);
+      break;
+    }
+  }
+}
+
+engine::Status FromWire(wire::WriteOp::Reader in, engine::WriteOp* out) {
+  switch (in.which()) {
+    case wire::WriteOp::CREATE:
+      out->kind = engine::WriteKind::kCreate;
+      return UnderField(FromWire(in.getCreate(), &out->record), "create");
+    case wire::WriteOp::UPDATE:
+      out->kind = engine::WriteKind::kUpdate;
+      return UnderField(FromWire(in.getUpdate(), &out->record), "update");
+    case wire::WriteOp::DELETE: {
+      auto del = in.getDelete();
+      out->kind = engine::WriteKind::kDelete;
+      CRM_RETURN_IF_ERROR(CheckEntity(del.getEntity(), "delete.entity", &out->entity));
+      out->id = del.getId();
+      out->cascade = del.getCascade();
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument("unknown write operation " + std::to_string(in.which()), "");
+}
+
+void ToWire(const engine::WriteResult& result, wire::WriteResult::Builder out) {
+  if (result.status.ok()) {
+    auto ok = out.initOk();
+    ok.setId(result.id);
+    ok.setRevision(result.revision);
+  } else {
+    ToWire(result.status, out.initError());
+  }
+}
+
+engine::Status FromWire(wire::WriteResult::Reader in, engine::WriteResult* out) {
+  switch (in.which()) {
+    case wire::WriteResult::OK:
+      out->status = Status::Ok();
+      out->id = in.getOk().getId();
+      out->revision = in.getOk().getRevision();
+      return Status::Ok();
+    case wire::WriteResult::ERROR:
+      out->status = FromWire(in.getError());
+      out->id = 0;
+      out->revision = 0;
+      return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown write result kind " + std::to_string(in.which()), "");
+}
+
+// ------------------------------------------------------------------ counts
+
+void ToWire(const engine::StoreCounts& counts, wire::Counts::Builder out) {
+  out.setCustomers(counts.customers);
+  out.setContacts(counts.contacts);
+  out.setInteractions(counts.interactions);
+  out.setTransactions(counts.transactions);
+  out.setOpportunities(counts.opportunities);
+  out.setContracts(counts.contracts);
+  out.setTasks(counts.tasks);
+  out.setUsers(counts.users);
+  out.setAuditEntries(counts.audit_entries);
+}
+
+engine::StoreCounts FromWire(wire::Counts::Reader in) {
+  engine::StoreCounts c;
+  c.customers = in.getCustomers();
+  c.contacts = in.getContacts();
+  c.interactions = in.getInteractions();
+  c.transactions = in.getTransactions();
+  c.opportunities = in.getOpportunities();
+  c.contracts = in.getContracts();
+  c.tasks = in.getTasks();
+  c.users = in.getUsers();
+  c.audit_entries = in.getAuditEntries();
+  return c;
+}
+
+}  // namespace crm::protocol
