@@ -1,0 +1,530 @@
+#include "crm/protocol/server.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <unordered_set>
+
+#include "crm.capnp.h"
+#include "crm/protocol/asio.h"
+
+namespace crm::protocol {
+
+using asio::ip::tcp;
+
+void LogLine(std::string_view line) {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  tm utc{};
+  gmtime_r(&tv.tv_sec, &utc);
+  char stamp[40];
+  const size_t n = std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::string out(stamp, n);
+  char millis[8];
+  std::snprintf(millis, sizeof(millis), ".%03dZ ", static_cast<int>(tv.tv_usec / 1000));
+  out += millis;
+  out += line;
+  out += '\n';
+  // One write(2) so that lines from different threads do not interleave.
+  [[maybe_unused]] ssize_t w = ::write(STDERR_FILENO, out.data(), out.size());
+}
+
+kj::Array<capnp::word> ErrorFrame(engine::Code code, std::string_view message) {
+  capnp::MallocMessageBuilder builder;
+  auto response = builder.initRoot<wire::Response>();
+  response.setId(0);
+  auto error = response.initError();
+  error.setCode(static_cast<uint8_t>(code));
+  error.setMessage(capnp::Text::Reader(message.data(), message.size()));
+  return capnp::messageToFlatArray(builder);
+}
+
+namespace {
+
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+std::string Endpoint(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+// Everything the server shares with its connections.
+class Server::Impl {
+ public:
+  class Connection;
+
+  Impl(FrameHandler handler, ServerOptions options)
+      : handler_(std::move(handler)), options_(std::move(options)) {}
+
+  engine::Result<uint16_t> Start();
+  void Stop();
+  void Wait();
+  ServerStats stats() const;
+
+  asio::awaitable<void> AcceptLoop();
+  void ConnectionGone(Connection* c);
+  void AddQueued(int64_t delta, uint64_t connection_queued) {
+    queued_bytes_ += static_cast<uint64_t>(delta);
+    uint64_t seen = queued_bytes_max_.load();
+    while (connection_queued > seen && !queued_bytes_max_.compare_exchange_weak(seen, connection_queued)) {
+    }
+  }
+
+  std::unique_ptr<Handler> owned_handler_;  // for the engine constructor
+  FrameHandler handler_;
+  ServerOptions options_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  Strand acceptor_strand_{asio::make_strand(io_)};
+  tcp::acceptor acceptor_{acceptor_strand_};
+  std::vector<std::thread> threads_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;     // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  bool stopped_ = false;     // guarded by mu_
+  std::unordered_set<Connection*> connections_;  // guarded by mu_; live ones
+  std::vector<std::weak_ptr<Connection>> weak_connections_;  // guarded by mu_
+
+  std::atomic<uint64_t> connections_total_{0};
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> refused_frames_{0};
+  std::atomic<uint64_t> queued_bytes_{0};
+  std::atomic<uint64_t> queued_bytes_max_{0};
+};
+
+// One client connection. Lives while its reader coroutine runs, a write is in
+// progress, or a reply is still owed by the handler. Every member is touched
+// only on strand_.
+class Server::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Impl& server, Strand strand, tcp::socket socket)
+      : server_(server), strand_(std::move(strand)), socket_(std::move(socket)), gate_(strand_) {
+    gate_.expires_at(asio::steady_timer::time_point::max());
+    peer_ = Endpoint(socket_);
+  }
+  ~Connection() { server_.ConnectionGone(this); }
+
+  const Strand& strand() const { return strand_; }
+
+  asio::awaitable<void> ReadLoop();
+
+  // Stop reading new requests (on strand_): graceful shutdown.
+  void BeginStop() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    // Wakes a pending read with end of stream, without cancelling writes.
+    socket_.shutdown(tcp::socket::shutdown_receive, ec);
+    gate_.cancel();
+  }
+
+  // Drop the connection now (on strand_): Stop() past its timeout.
+  void Abort() { CloseSocket(); }
+
+ private:
+  struct Slot {
+    bool done = false;
+    bool close = false;
+    kj::Array<capnp::word> frame;
+  };
+
+  bool Blocked() const {
+    return slots_.size() >= server_.options_.max_in_flight ||
+           queued_bytes_ > server_.options_.max_outbound_bytes;
+  }
+
+  // Takes the next slot in the sequence; returns its number.
+  uint64_t NewSlot() {
+    slots_.emplace_back();
+    return base_seq_ + slots_.size() - 1;
+  }
+
+  // A response for slot `seq` (on strand_).
+  void Complete(uint64_t seq, kj::Array<capnp::word> frame, bool close) {
+    if (closed_ || seq < base_seq_ || seq - base_seq_ >= slots_.size()) return;
+    Slot& slot = slots_[seq - base_seq_];
+    slot.done = true;
+    slot.close = close;
+    if (close) close_requested_ = true;
+    const size_t bytes = frame.asBytes().size();
+    slot.frame = std::move(frame);
+    queued_bytes_ += bytes;
+    server_.AddQueued(static_cast<int64_t>(bytes), queued_bytes_);
+    MaybeWrite();
+  }
+
+  Reply MakeReply(uint64_t seq) {
+    auto self = shared_from_this();
+    return [self, seq](kj::Array<capnp::word> frame, bool close) mutable {
+      if (self->strand_.running_in_this_thread()) {
+        self->Complete(seq, std::move(frame), close);
+        return;
+      }
+      // From the engine's writer thread: hand the frame over to the strand.
+      // The closure gives its reference away, so the connection is never
+      // destroyed on the writer thread.
+      auto shared = std::make_shared<kj::Array<capnp::word>>(std::move(frame));
+      auto strand = self->strand_;
+      asio::post(strand, [self = std::move(self), seq, shared, close]() mutable {
+        self->Complete(seq, std::move(*shared), close);
+      });
+    };
+  }
+
+  // Appends an error response for an unreadable frame; the connection closes
+  // once it (and everything before it) is written.
+  void Refuse(const engine::Status& status) {
+    server_.refused_frames_++;
+    LogLine("crm server: " + peer_ + ": refused frame: " + status.message());
+    const uint64_t seq = NewSlot();
+    Complete(seq, ErrorFrame(engine::Code::kInvalidArgument, status.message()), true);
+  }
+
+  void MaybeWrite() {
+    if (writing_ || closed_) return;
+    size_t n = 0;
+    bool close_after = false;
+    while (n < slots_.size() && slots_[n].done) {
+      ++n;
+      if (slots_[n - 1].close) {
+        close_after = true;
+        break;
+      }
+    }
+    if (n == 0) {
+      if (read_done_ && slots_.empty()) CloseSocket();
+      return;
+    }
+    writing_ = true;
+    batch_.clear();
+    buffers_.clear();
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; ++i) {
+      auto b = slots_.front().frame.asBytes();
+      buffers_.emplace_back(b.begin(), b.size());
+      bytes += b.size();
+      batch_.push_back(std::move(slots_.front().frame));
+      slots_.pop_front();
+      ++base_seq_;
+    }
+    asio::async_write(socket_, buffers_,
+                      asio::bind_executor(strand_, [self = shared_from_this(), bytes, close_after](
+                                                       boost::system::error_code ec, size_t) {
+                        self->Written(ec, bytes, close_after);
+                      }));
+  }
+
+  void Written(boost::system::error_code ec, size_t bytes, bool close_after) {
+    writing_ = false;
+    batch_.clear();
+    buffers_.clear();
+    queued_bytes_ -= bytes;
+    server_.AddQueued(-static_cast<int64_t>(bytes), 0);
+    if (ec) {
+      if (!closed_ && ec != asio::error::operation_aborted) {
+        LogLine("crm server: " + peer_ + ": write failed: " + ec.message());
+      }
+      CloseSocket();
+      return;
+    }
+    if (close_after) {
+      CloseSocket();
+      return;
+    }
+    gate_.cancel();  // room again: wake the reader if it waits
+    MaybeWrite();
+  }
+
+  void CloseSocket() {
+    if (closed_) return;
+    closed_ = true;
+    read_done_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    gate_.cancel();
+    // Responses not yet written are dropped; replies still owed find closed_.
+    for (auto& slot : slots_) {
+      if (slot.done) {
+        const size_t bytes = slot.frame.asBytes().size();
+        queued_bytes_ -= bytes;
+        server_.AddQueued(-static_cast<int64_t>(bytes), 0);
+      }
+    }
+    slots_.clear();
+  }
+
+  Impl& server_;
+  Strand strand_;
+  tcp::socket socket_;
+  asio::steady_timer gate_;  // the reader waits on it while Blocked()
+  std::string peer_;
+  Session session_;
+  std::deque<Slot> slots_;  // requests not yet written, in order
+  uint64_t base_seq_ = 0;   // sequence number of slots_.front()
+  size_t queued_bytes_ = 0;  // bytes of done slots plus the write in progress
+  std::vector<kj::Array<capnp::word>> batch_;  // the write in progress
+  std::vector<asio::const_buffer> buffers_;
+  bool writing_ = false;
+  bool read_done_ = false;
+  bool stopping_ = false;
+  bool close_requested_ = false;
+  bool closed_ = false;
+};
+
+asio::awaitable<void> Server::Impl::Connection::ReadLoop() {
+  auto self = shared_from_this();
+  const Limits& limits = server_.options_.limits;
+  std::array<uint8_t, 4> first{};
+  std::vector<uint8_t> table;
+  try {
+    while (!closed_ && !stopping_ && !close_requested_) {
+      while (Blocked() && !closed_ && !stopping_) {
+        boost::system::error_code ec;
+        gate_.expires_at(asio::steady_timer::time_point::max());
+        co_await gate_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (closed_ || stopping_) break;
+      co_await asio::async_read(socket_, asio::buffer(first), asio::use_awaitable);
+      auto table_bytes = TableBytes(first, limits);
+      if (!table_bytes.ok()) {
+        Refuse(table_bytes.status());
+        break;
+      }
+      table.resize(*table_bytes);
+      std::memcpy(table.data(), first.data(), first.size());
+      if (table.size() > first.size()) {
+        co_await asio::async_read(socket_, asio::buffer(table.data() + 4, table.size() - 4),
+                                  asio::use_awaitable);
+      }
+      auto header = ParseFrameHeader(table, limits);
+      if (!header.ok()) {
+        Refuse(header.status());
+        break;
+      }
+      auto frame = kj::heapArray<capnp::word>(header->total_bytes / sizeof(capnp::word));
+      auto bytes = frame.asBytes();
+      std::memcpy(bytes.begin(), table.data(), table.size());
+      co_await asio::async_read(
+          socket_, asio::buffer(bytes.begin() + table.size(), bytes.size() - table.size()),
+          asio::use_awaitable);
+      if (closed_) break;
+      const uint64_t seq = NewSlot();
+      server_.requests_++;
+      Reply reply = MakeReply(seq);
+      try {
+        server_.handler_(session_, frame.asPtr(), std::move(reply));
+      } catch (const kj::Exception& e) {
+        // The handler is meant to catch its own; this is the last boundary.
+        LogLine("crm server: " + peer_ + ": handler threw: " + std::string(e.getDescription().cStr()));
+        Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
+      } catch (const std::exception& e) {
+        LogLine("crm server: " + peer_ + ": handler threw: " + e.what());
+        Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
+      }
+    }
+  } catch (const boost::system::system_error& e) {
+    const auto code = e.code();
+    if (code != asio::error::eof && code != asio::error::operation_aborted &&
+        code != asio::error::connection_reset && code != asio::error::bad_descriptor &&
+        !closed_ && !stopping_) {
+      LogLine("crm server: " + peer_ + ": read failed: " + code.message());
+    }
+  }
+  read_done_ = true;
+  // Responses still owed are written as they come; the socket closes after.
+  MaybeWrite();
+}
+
+engine::Result<uint16_t> Server::Impl::Start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return engine::Status::Internal("Server::Start() called twice");
+    started_ = true;
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.listen_address, ec);
+  if (ec) {
+    return engine::Status::InvalidArgument("listen address \"" + options_.listen_address +
+                                           "\" is not an IP address: " + ec.message());
+  }
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    return engine::Status::Unavailable("cannot listen on " + options_.listen_address + ":" +
+                                       std::to_string(options_.port) + ": " + ec.message());
+  }
+  const uint16_t port = acceptor_.local_endpoint().port();
+  work_.emplace(io_.get_executor());
+  asio::co_spawn(acceptor_strand_, AcceptLoop(), asio::detached);
+  const unsigned n = options_.io_threads == 0 ? 1 : options_.io_threads;
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  LogLine("crm server: listening on " + options_.listen_address + ":" + std::to_string(port) +
+          " (" + std::to_string(n) + " io threads)");
+  return port;
+}
+
+asio::awaitable<void> Server::Impl::AcceptLoop() {
+  for (;;) {
+    Strand strand = asio::make_strand(io_);
+    tcp::socket socket(strand);
+    boost::system::error_code ec;
+    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
+      LogLine("crm server: accept failed: " + ec.message());
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+          ec == asio::error::no_memory) {
+        // Out of descriptors: back off instead of spinning.
+        asio::steady_timer pause(acceptor_strand_, std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto connection = std::make_shared<Connection>(*this, strand, std::move(socket));
+    bool refuse = false;
+    {
+      std::lock_guard lock(mu_);
+      refuse = stopping_;
+      connections_.insert(connection.get());
+      weak_connections_.push_back(connection);
+      // Forget the dead ones now and then.
+      if (weak_connections_.size() > 2 * connections_.size() + 64) {
+        std::erase_if(weak_connections_, [](const auto& w) { return w.expired(); });
+      }
+    }
+    connections_total_++;
+    if (refuse) {
+      asio::post(connection->strand(), [connection] { connection->BeginStop(); });
+    }
+    asio::co_spawn(connection->strand(), connection->ReadLoop(), asio::detached);
+  }
+}
+
+void Server::Impl::ConnectionGone(Connection* c) {
+  {
+    std::lock_guard lock(mu_);
+    connections_.erase(c);
+  }
+  cv_.notify_all();
+}
+
+void Server::Impl::Stop() {
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::unique_lock lock(mu_);
+    if (!started_ || stopped_) {
+      stopped_ = true;
+      return;
+    }
+    if (stopping_) {
+      cv_.wait(lock, [this] { return stopped_; });
+      return;
+    }
+    stopping_ = true;
+    for (auto& w : weak_connections_) {
+      if (auto c = w.lock()) live.push_back(std::move(c));
+    }
+  }
+  LogLine("crm server: stopping (" + std::to_string(live.size()) + " connections)");
+  asio::post(acceptor_strand_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+  for (auto& c : live) asio::post(c->strand(), [c] { c->BeginStop(); });
+  live.clear();  // the connections go once they are done
+  {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, options_.stop_timeout, [this] { return connections_.empty(); })) {
+      LogLine("crm server: " + std::to_string(connections_.size()) +
+              " connections still busy after the stop timeout; closing them");
+      for (auto& w : weak_connections_) {
+        if (auto c = w.lock()) live.push_back(std::move(c));
+      }
+    }
+  }
+  // Closing drops unwritten responses; a connection still owed a reply by the
+  // engine lives until the reply arrives (the engine always answers).
+  for (auto& c : live) asio::post(c->strand(), [c] { c->Abort(); });
+  live.clear();
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return connections_.empty(); });
+  }
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  LogLine("crm server: stopped; " + std::to_string(connections_total_.load()) +
+          " connections and " + std::to_string(requests_.load()) + " requests served");
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Server::Impl::Wait() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return stopped_; });
+}
+
+ServerStats Server::Impl::stats() const {
+  ServerStats s;
+  {
+    std::lock_guard lock(mu_);
+    s.connections = connections_.size();
+  }
+  s.connections_total = connections_total_.load();
+  s.requests = requests_.load();
+  s.refused_frames = refused_frames_.load();
+  s.queued_bytes = queued_bytes_.load();
+  s.queued_bytes_max = queued_bytes_max_.load();
+  return s;
+}
+
+Server::Server(engine::Engine& engine, ServerOptions options) {
+  auto handler = std::make_unique<Handler>(engine, options.limits);
+  Handler* h = handler.get();
+  impl_ = std::make_unique<Impl>(
+      [h](Session& session, kj::ArrayPtr<const capnp::word> frame, Reply reply) {
+        h->Handle(session, frame, std::move(reply));
+      },
+      std::move(options));
+  impl_->owned_handler_ = std::move(handler);
+}
+
+Server::Server(FrameHandler handler, ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(handler), std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+engine::Result<uint16_t> Server::Start() { return impl_->Start(); }
+void Server::Stop() { impl_->Stop(); }
+void Server::Wait() { impl_->Wait(); }
+ServerStats Server::stats() const { return impl_->stats(); }
+
+}  // namespace crm::protocol
