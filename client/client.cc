@@ -1,0 +1,405 @@
+// Client and Batch: request encoding and response decoding, shared by every
+// transport.
+#include "crm/client/client.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <functional>
+#include <utility>
+
+#include "crm.capnp.h"
+#include "crm/engine/codec.h"
+#include "crm/protocol/convert.h"
+
+namespace crm::client {
+
+namespace {
+
+using engine::Code;
+
+Status Unexpected(wire::Response::Reader r) {
+  return Status::Internal("unexpected response (union tag " +
+                          std::to_string(static_cast<int>(r.which())) + ")");
+}
+
+// The error a response carries, or OK when it is of the expected kind.
+Status Check(wire::Response::Reader r, wire::Response::Which want) {
+  if (r.which() == want) return Status::Ok();
+  if (r.isError()) {
+    Status s = protocol::FromWire(r.getError());
+    if (s.ok()) return Status::Internal("server sent an error response with code ok");
+    return s;
+  }
+  return Unexpected(r);
+}
+
+template <typename T, typename List>
+Result<std::vector<T>> DecodeList(List list) {
+  std::vector<T> out;
+  out.reserve(list.size());
+  for (auto item : list) {
+    T value;
+    CRM_RETURN_IF_ERROR(engine::Decode(item, &value));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+// One request of a batch: its message (the id is set at Run()) and what to
+// do with its response, or with the transport error that replaces it.
+struct Batch::Entry {
+  std::unique_ptr<capnp::MallocMessageBuilder> message;
+  std::function<void(const Status* error, wire::Response::Reader response)> deliver;
+};
+
+Batch::Batch(Client& client) : client_(client) {}
+Batch::~Batch() = default;
+size_t Batch::size() const { return entries_.size(); }
+
+template <typename T, typename Fill, typename Decode>
+Batch::Pending<T> Batch::Add(Fill fill, Decode decode) {
+  auto slot = std::make_shared<std::optional<Result<T>>>();
+  Entry entry;
+  entry.message = std::make_unique<capnp::MallocMessageBuilder>();
+  fill(entry.message->initRoot<wire::Request>());
+  entry.deliver = [slot, decode](const Status* error, wire::Response::Reader response) {
+    if (error != nullptr) {
+      slot->emplace(*error);
+    } else {
+      slot->emplace(decode(response));
+    }
+  };
+  entries_.push_back(std::move(entry));
+  return Pending<T>(std::move(slot));
+}
+
+Batch::Pending<engine::CustomerCard> Batch::Card(const engine::CardKey& key,
+                                                 const engine::CardOptions& options) {
+  return Add<engine::CustomerCard>(
+      [&](wire::Request::Builder req) {
+        auto card = req.initCard();
+        protocol::ToWire(key, card.initKey());
+        protocol::ToWire(options, card.initOptions());
+      },
+      [](wire::Response::Reader r) -> Result<engine::CustomerCard> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::CARD));
+        engine::CustomerCard card;
+        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getCard(), &card));
+        return card;
+      });
+}
+
+Batch::Pending<engine::HistoryPage> Batch::History(const engine::HistoryQuery& query) {
+  return Add<engine::HistoryPage>(
+      [&](wire::Request::Builder req) { protocol::ToWire(query, req.initHistory()); },
+      [](wire::Response::Reader r) -> Result<engine::HistoryPage> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::HISTORY));
+        engine::HistoryPage page;
+        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getHistory(), &page));
+        return page;
+      });
+}
+
+Batch::Pending<engine::Record> Batch::Get(engine::EntityKind entity, engine::Id id) {
+  return Add<engine::Record>(
+      [&](wire::Request::Builder req) {
+        auto get = req.initGet();
+        get.setEntity(static_cast<uint8_t>(entity));
+        get.setId(id);
+      },
+      [](wire::Response::Reader r) -> Result<engine::Record> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::RECORD));
+        engine::Record record;
+        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getRecord(), &record));
+        return record;
+      });
+}
+
+Batch::Pending<std::vector<engine::Record>> Batch::List(engine::Id customer,
+                                                        engine::EntityKind entity) {
+  return Add<std::vector<engine::Record>>(
+      [&](wire::Request::Builder req) {
+        auto list = req.initList();
+        list.setCustomer(customer);
+        list.setEntity(static_cast<uint8_t>(entity));
+      },
+      [](wire::Response::Reader r) -> Result<std::vector<engine::Record>> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::RECORDS));
+        std::vector<engine::Record> out;
+        out.reserve(r.getRecords().size());
+        for (auto item : r.getRecords()) {
+          engine::Record record;
+          CRM_RETURN_IF_ERROR(protocol::FromWire(item, &record));
+          out.push_back(std::move(record));
+        }
+        return out;
+      });
+}
+
+Batch::Pending<std::vector<engine::WriteResult>> Batch::Write(std::vector<engine::WriteOp> ops,
+                                                              bool atomic) {
+  return Add<std::vector<engine::WriteResult>>(
+      [&](wire::Request::Builder req) {
+        auto write = req.initWrite();
+        auto list = write.initOps(static_cast<unsigned>(ops.size()));
+        for (size_t i = 0; i < ops.size(); ++i) {
+          protocol::ToWire(ops[i], list[static_cast<unsigned>(i)]);
+        }
+        write.setAtomic(atomic);
+      },
+      [](wire::Response::Reader r) -> Result<std::vector<engine::WriteResult>> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::WRITE));
+        std::vector<engine::WriteResult> out;
+        out.reserve(r.getWrite().size());
+        for (auto item : r.getWrite()) {
+          engine::WriteResult result;
+          CRM_RETURN_IF_ERROR(protocol::FromWire(item, &result));
+          out.push_back(std::move(result));
+        }
+        return out;
+      });
+}
+
+Batch::Pending<engine::StoreCounts> Batch::Counts() {
+  return Add<engine::StoreCounts>(
+      [](wire::Request::Builder req) { req.setCounts(); },
+      [](wire::Response::Reader r) -> Result<engine::StoreCounts> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::COUNTS));
+        return protocol::FromWire(r.getCounts());
+      });
+}
+
+Batch::Pending<std::vector<engine::AuditEntry>> Batch::AuditLog(uint64_t after, uint32_t limit) {
+  return Add<std::vector<engine::AuditEntry>>(
+      [&](wire::Request::Builder req) {
+        auto log = req.initAuditLog();
+        log.setAfter(after);
+        log.setLimit(limit);
+      },
+      [](wire::Response::Reader r) -> Result<std::vector<engine::AuditEntry>> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::AUDIT_LOG));
+        return DecodeList<engine::AuditEntry>(r.getAuditLog());
+      });
+}
+
+Batch::Pending<std::vector<engine::User>> Batch::ListUsers() {
+  return Add<std::vector<engine::User>>(
+      [](wire::Request::Builder req) { req.setListUsers(); },
+      [](wire::Response::Reader r) -> Result<std::vector<engine::User>> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::USERS));
+        return DecodeList<engine::User>(r.getUsers());
+      });
+}
+
+Batch::Pending<CreatedUser> Batch::CreateUser(const std::string& name, engine::Role role,
+                                              const std::string& team) {
+  return Add<CreatedUser>(
+      [&](wire::Request::Builder req) {
+        auto user = req.initCreateUser();
+        user.setName(name);
+        user.setRole(static_cast<uint8_t>(role));
+        user.setTeam(team);
+      },
+      [](wire::Response::Reader r) -> Result<CreatedUser> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::CREATED_USER));
+        CreatedUser out;
+        CRM_RETURN_IF_ERROR(engine::Decode(r.getCreatedUser().getUser(), &out.user));
+        out.token = r.getCreatedUser().getToken();
+        return out;
+      });
+}
+
+Status Batch::Run() {
+  if (entries_.empty()) return Status::Ok();
+  std::vector<Entry> entries;
+  entries.swap(entries_);
+  return client_.RunEntries(entries);
+}
+
+// ---- Client
+
+Client::~Client() = default;
+
+Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
+  std::lock_guard lock(mu_);
+  std::vector<kj::Array<capnp::word>> requests;
+  std::vector<uint64_t> ids;
+  requests.reserve(entries.size());
+  ids.reserve(entries.size());
+  for (auto& entry : entries) {
+    uint64_t id = next_id_++;
+    entry.message->getRoot<wire::Request>().setId(id);
+    ids.push_back(id);
+    requests.push_back(capnp::messageToFlatArray(*entry.message));
+  }
+  std::vector<kj::Array<capnp::word>> responses;
+  responses.reserve(requests.size());
+  Status transport = Exchange(requests, &responses);
+  if (transport.ok() && responses.size() != requests.size()) {
+    transport = Status::Internal("transport returned " + std::to_string(responses.size()) +
+                                 " responses for " + std::to_string(requests.size()) +
+                                 " requests");
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i >= responses.size()) {
+      entries[i].deliver(&transport, {});
+      continue;
+    }
+    try {
+      // The decoders may visit a struct more than once (convert.h reads a
+      // record's pointers field by field), so the traversal budget is a few
+      // times the frame rather than the frame itself; still bounded.
+      capnp::ReaderOptions options = protocol::ReaderOptionsFor(responses[i].size(), limits_);
+      options.traversalLimitInWords = 8 * responses[i].size() + 1024;
+      capnp::FlatArrayMessageReader reader(responses[i], options);
+      auto response = reader.getRoot<wire::Response>();
+      if (response.getId() != ids[i] && !(response.getId() == 0 && response.isError())) {
+        Status s = Status::Internal("response id " + std::to_string(response.getId()) +
+                                    " does not match request id " + std::to_string(ids[i]));
+        entries[i].deliver(&s, {});
+        continue;
+      }
+      entries[i].deliver(nullptr, response);
+    } catch (const kj::Exception& e) {
+      Status s = Status::Internal("malformed response: " + std::string(e.getDescription().cStr()));
+      entries[i].deliver(&s, {});
+    }
+  }
+  return transport;
+}
+
+Status Client::Hello(const std::string& token) {
+  Batch batch(*this);
+  auto reply = batch.Add<engine::User>(
+      [&](wire::Request::Builder req) {
+        auto hello = req.initHello();
+        hello.setProtocolVersion(protocol::kProtocolVersion);
+        hello.setToken(token);
+      },
+      [](wire::Response::Reader r) -> Result<engine::User> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::HELLO));
+        engine::User user;
+        CRM_RETURN_IF_ERROR(engine::Decode(r.getHello().getUser(), &user));
+        return user;
+      });
+  batch.Run();
+  Result<engine::User> user = reply.Take();
+  if (!user.ok()) return user.status();
+  user_ = std::move(user).value();
+  return Status::Ok();
+}
+
+Result<engine::CustomerCard> Client::Card(const engine::CardKey& key,
+                                          const engine::CardOptions& options) {
+  Batch batch(*this);
+  auto p = batch.Card(key, options);
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::HistoryPage> Client::History(const engine::HistoryQuery& query) {
+  Batch batch(*this);
+  auto p = batch.History(query);
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::Record> Client::Get(engine::EntityKind entity, engine::Id id) {
+  Batch batch(*this);
+  auto p = batch.Get(entity, id);
+  batch.Run();
+  return p.Take();
+}
+
+Result<std::vector<engine::Record>> Client::List(engine::Id customer, engine::EntityKind entity) {
+  Batch batch(*this);
+  auto p = batch.List(customer, entity);
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::StoreCounts> Client::Counts() {
+  Batch batch(*this);
+  auto p = batch.Counts();
+  batch.Run();
+  return p.Take();
+}
+
+Result<std::vector<engine::AuditEntry>> Client::AuditLog(uint64_t after, uint32_t limit) {
+  Batch batch(*this);
+  auto p = batch.AuditLog(after, limit);
+  batch.Run();
+  return p.Take();
+}
+
+Result<std::vector<engine::User>> Client::ListUsers() {
+  Batch batch(*this);
+  auto p = batch.ListUsers();
+  batch.Run();
+  return p.Take();
+}
+
+Result<std::vector<engine::WriteResult>> Client::Write(std::vector<engine::WriteOp> ops,
+                                                       bool atomic) {
+  Batch batch(*this);
+  auto p = batch.Write(std::move(ops), atomic);
+  batch.Run();
+  return p.Take();
+}
+
+Result<CreatedUser> Client::CreateUser(const std::string& name, engine::Role role,
+                                       const std::string& team) {
+  Batch batch(*this);
+  auto p = batch.CreateUser(name, role, team);
+  batch.Run();
+  return p.Take();
+}
+
+namespace {
+
+// The single result of a one-op write.
+Result<engine::WriteResult> One(Result<std::vector<engine::WriteResult>> results) {
+  if (!results.ok()) return results.status();
+  if (results->size() != 1) {
+    return Status::Internal("one write op answered with " + std::to_string(results->size()) +
+                            " results");
+  }
+  engine::WriteResult& r = results->front();
+  if (!r.status.ok()) return r.status;
+  return std::move(r);
+}
+
+}  // namespace
+
+Result<engine::Id> Client::Create(engine::Record record) {
+  std::vector<engine::WriteOp> ops(1);
+  ops[0].kind = engine::WriteKind::kCreate;
+  ops[0].record = std::move(record);
+  auto r = One(Write(std::move(ops), true));
+  if (!r.ok()) return r.status();
+  return r->id;
+}
+
+Status Client::Update(engine::Record record) {
+  std::vector<engine::WriteOp> ops(1);
+  ops[0].kind = engine::WriteKind::kUpdate;
+  ops[0].record = std::move(record);
+  auto r = One(Write(std::move(ops), true));
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Client::Delete(engine::EntityKind entity, engine::Id id, bool cascade) {
+  std::vector<engine::WriteOp> ops(1);
+  ops[0].kind = engine::WriteKind::kDelete;
+  ops[0].entity = entity;
+  ops[0].id = id;
+  ops[0].cascade = cascade;
+  auto r = One(Write(std::move(ops), true));
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+}  // namespace crm::client

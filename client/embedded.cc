@@ -1,0 +1,130 @@
+// The embedded transport: the engine in this process, every request handed
+// to the same protocol::Handler the server runs, as a whole frame, so
+// results and errors are those of a remote client by construction.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "crm/client/client.h"
+#include "crm/protocol/handler.h"
+
+namespace crm::client {
+
+namespace {
+
+class EmbeddedClient final : public Client {
+ public:
+  EmbeddedClient(std::unique_ptr<engine::Engine> engine, const EmbeddedOptions& options)
+      : engine_(std::move(engine)),
+        handler_(std::make_unique<protocol::Handler>(*engine_, options.limits)),
+        timeout_(options.request_timeout) {
+    set_limits(options.limits);
+  }
+
+  // The handler goes first; the engine then finishes its queued writes
+  // (their replies land in shared state nobody waits on any more).
+  ~EmbeddedClient() override {
+    handler_.reset();
+    engine_.reset();
+  }
+
+  // Acts as a built-in administrator without a hello (EmbeddedOptions).
+  void AuthenticateLocalAdmin() {
+    engine::User admin;
+    admin.id = 0;
+    admin.name = "local";
+    admin.role = engine::Role::kAdmin;
+    admin.active = true;
+    session_.authenticated = true;
+    session_.user = admin;
+    set_user(admin);
+  }
+
+  using Client::Hello;
+
+ protected:
+  Status Exchange(std::span<kj::Array<capnp::word>> requests,
+                  std::vector<kj::Array<capnp::word>>* responses) override {
+    if (closed_) return Status::Unavailable("connection closed: " + close_reason_);
+    // Replies to writes come from the engine's writer thread after the
+    // commit; they go into state shared with the callbacks, so a reply that
+    // arrives after a timeout has somewhere to land.
+    struct State {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::vector<std::optional<kj::Array<capnp::word>>> frames;
+      size_t pending = 0;
+      std::optional<size_t> closed_at;  // first reply that closes the session
+    };
+    auto state = std::make_shared<State>();
+    state->frames.resize(requests.size());
+    size_t handed = 0;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      {
+        std::lock_guard lock(state->mu);
+        // A closing reply (failed hello, unreadable request) ends the
+        // session: what follows it is not handled, as over TCP.
+        if (state->closed_at) break;
+        ++state->pending;
+      }
+      ++handed;
+      handler_->Handle(session_, requests[i].asPtr(),
+                       [state, i](kj::Array<capnp::word> frame, bool close) {
+                         std::lock_guard lock(state->mu);
+                         state->frames[i] = std::move(frame);
+                         if (close && (!state->closed_at || *state->closed_at > i)) {
+                           state->closed_at = i;
+                         }
+                         if (--state->pending == 0) state->cv.notify_all();
+                       });
+    }
+    std::unique_lock lock(state->mu);
+    bool done = state->cv.wait_for(lock, timeout_, [&] { return state->pending == 0; });
+    for (size_t i = 0; i < handed && state->frames[i]; ++i) {
+      if (state->closed_at && i > *state->closed_at) break;
+      responses->push_back(std::move(*state->frames[i]));
+    }
+    if (state->closed_at) {
+      closed_ = true;
+      close_reason_ = "the server closed it after a refused request";
+      if (responses->size() < requests.size()) {
+        return Status::Unavailable("connection closed by the server");
+      }
+      return Status::Ok();
+    }
+    if (!done) {
+      closed_ = true;
+      close_reason_ = "an earlier request timed out";
+      return Status::Unavailable("timed out after " + std::to_string(timeout_.count()) + " ms");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<protocol::Handler> handler_;
+  protocol::Session session_;
+  std::chrono::milliseconds timeout_;
+  bool closed_ = false;
+  std::string close_reason_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::OpenEmbedded(const EmbeddedOptions& options) {
+  auto engine = engine::Engine::Open(options.engine);
+  if (!engine.ok()) return engine.status();
+  auto client = std::make_unique<EmbeddedClient>(std::move(engine).value(), options);
+  if (options.local_admin) {
+    client->AuthenticateLocalAdmin();
+  } else {
+    Status s = client->Hello(options.token);
+    if (!s.ok()) return s;
+  }
+  return std::unique_ptr<Client>(std::move(client));
+}
+
+}  // namespace crm::client

@@ -1,0 +1,224 @@
+// crm::client::Client: the C++ client library, remote (TCP) or embedded
+// (in-process engine on a data directory) behind one interface.
+//
+// Both kinds speak the same protocol: every call is encoded as a wire
+// Request (crm.capnp), and the answer is decoded from a wire Response. The
+// remote client sends it over TCP to a crmd; the embedded client hands it to
+// the same protocol::Handler the server runs, in-process. Results and errors
+// are therefore identical by construction; only the transport differs.
+//
+// Errors: a call's Result carries the server's error (NotFound,
+// PermissionDenied, ...) or a transport error: Unavailable "timed out after N
+// ms", Unavailable with the OS reason for connection failures, Unavailable
+// "connection closed ..." once the connection has failed. After a transport
+// error the client stays failed; open a new one to go on.
+//
+// Thread-safety: a Client is one connection. Its calls may come from several
+// threads but are serialized by an internal mutex (a call waits for the one
+// in flight); for parallelism open one Client per thread. Batch objects are
+// not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <capnp/common.h>
+#include <kj/array.h>
+
+#include "crm/engine/engine.h"
+#include "crm/engine/model.h"
+#include "crm/engine/status.h"
+#include "crm/protocol/framing.h"
+
+namespace crm::client {
+
+using engine::Result;
+using engine::Status;
+
+// How to reach a crmd over TCP.
+struct RemoteOptions {
+  std::string host = "127.0.0.1";  // numeric address or host name
+  uint16_t port = 0;
+  std::string token;  // the user's token, sent in the hello
+  std::chrono::milliseconds connect_timeout{3000};  // TCP connect plus hello
+  // Deadline for one call, or for one Batch::Run() as a whole.
+  std::chrono::milliseconds request_timeout{10000};
+  protocol::Limits limits;  // the most a response frame may claim
+};
+
+// An engine opened in this process on a data directory.
+struct EmbeddedOptions {
+  engine::Options engine;
+  // The user to act as, authenticated by a hello exactly as over TCP.
+  // How an embedded program gets a token the first time: open with
+  // local_admin = true and call CreateUser(), which returns the new user's
+  // token once (the engine keeps only its hash); store it, and use it from
+  // then on.
+  std::string token;
+  // true: skip the hello and act as a built-in administrator (user id 0,
+  // "the system" in the audit log). The process that opens the data
+  // directory owns it anyway; this is for bootstrap and admin tools. Ignores
+  // `token`.
+  bool local_admin = false;
+  // Deadline for one call (writes wait for their LMDB commit).
+  std::chrono::milliseconds request_timeout{30000};
+  protocol::Limits limits;
+};
+
+// A user made by CreateUser(): the token is shown this once.
+struct CreatedUser {
+  engine::User user;  // token_hash left empty
+  std::string token;
+};
+
+class Client;
+
+// Several requests sent together: Run() writes them all before reading any
+// response (pipelining), then hands each result to its Pending in order.
+// One round trip instead of one per request.
+//
+//   Batch batch(*client);
+//   auto card = batch.Card(engine::CardKey::ByPhone("+8613800138000"));
+//   auto counts = batch.Counts();
+//   Status s = batch.Run();       // transport error, if any
+//   if (card->ok()) ...            // each result on its own
+class Batch {
+ public:
+  // The result of one request in a batch: empty until Run() returns.
+  template <typename T>
+  class Pending {
+   public:
+    bool ready() const { return slot_->has_value(); }
+    const Result<T>& get() const { return **slot_; }
+    const Result<T>& operator*() const { return **slot_; }
+    const Result<T>* operator->() const { return &**slot_; }
+    // Moves the result out; the Pending is empty after.
+    Result<T> Take() {
+      Result<T> r = std::move(**slot_);
+      slot_->reset();
+      return r;
+    }
+
+   private:
+    friend class Batch;
+    explicit Pending(std::shared_ptr<std::optional<Result<T>>> slot) : slot_(std::move(slot)) {}
+    std::shared_ptr<std::optional<Result<T>>> slot_;
+  };
+
+  explicit Batch(Client& client);
+  ~Batch();
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  Pending<engine::CustomerCard> Card(const engine::CardKey& key,
+                                     const engine::CardOptions& options = {});
+  Pending<engine::HistoryPage> History(const engine::HistoryQuery& query);
+  Pending<engine::Record> Get(engine::EntityKind entity, engine::Id id);
+  Pending<std::vector<engine::Record>> List(engine::Id customer, engine::EntityKind entity);
+  Pending<std::vector<engine::WriteResult>> Write(std::vector<engine::WriteOp> ops,
+                                                  bool atomic);
+  Pending<engine::StoreCounts> Counts();
+  Pending<std::vector<engine::AuditEntry>> AuditLog(uint64_t after, uint32_t limit);
+  Pending<std::vector<engine::User>> ListUsers();
+  Pending<CreatedUser> CreateUser(const std::string& name, engine::Role role,
+                                  const std::string& team);
+
+  // Requests added and not yet run.
+  size_t size() const;
+
+  // Sends every request added since the last Run() and waits for all the
+  // responses (within the client's request timeout for the whole batch).
+  // Returns the transport error if any; then every Pending holds it too.
+  // Each Pending holds its own result either way. The batch is empty after.
+  Status Run();
+
+ private:
+  friend class Client;
+  struct Entry;
+  template <typename T, typename Fill, typename Decode>
+  Pending<T> Add(Fill fill, Decode decode);
+
+  Client& client_;
+  std::vector<Entry> entries_;
+};
+
+class Client {
+ public:
+  // Connects over TCP, sends the hello and waits for its answer. Fails with
+  // Unavailable (OS reason or "timed out after N ms") or with the server's
+  // refusal (PermissionDenied for a bad token, InvalidArgument for a
+  // protocol version it does not speak).
+  static Result<std::unique_ptr<Client>> Connect(const RemoteOptions& options);
+  // Opens the engine on options.engine.data_dir in this process and
+  // authenticates (see EmbeddedOptions). Fails as Engine::Open() does, or
+  // with the hello's refusal.
+  static Result<std::unique_ptr<Client>> OpenEmbedded(const EmbeddedOptions& options);
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  virtual ~Client();
+
+  // Who this client acts as (from the hello reply; token_hash empty).
+  const engine::User& user() const { return user_; }
+
+  // ---- Reads: as the Engine's calls of the same name.
+  Result<engine::CustomerCard> Card(const engine::CardKey& key,
+                                    const engine::CardOptions& options = {});
+  Result<engine::HistoryPage> History(const engine::HistoryQuery& query);
+  Result<engine::Record> Get(engine::EntityKind entity, engine::Id id);
+  // A customer's contacts, opportunities, contracts or tasks, oldest first.
+  Result<std::vector<engine::Record>> List(engine::Id customer, engine::EntityKind entity);
+  Result<engine::StoreCounts> Counts();
+  Result<std::vector<engine::AuditEntry>> AuditLog(uint64_t after, uint32_t limit);
+  Result<std::vector<engine::User>> ListUsers();
+
+  // ---- Writes: each returns after the commit.
+  // The Result's error is a request-level one (transport, permission to
+  // write at all, a malformed request); each op's own outcome is in its
+  // WriteResult, as Engine::Write() reports it.
+  Result<std::vector<engine::WriteResult>> Write(std::vector<engine::WriteOp> ops, bool atomic);
+  // One-op forms: the op's own error becomes the Result's.
+  Result<engine::Id> Create(engine::Record record);
+  Status Update(engine::Record record);
+  Status Delete(engine::EntityKind entity, engine::Id id, bool cascade = false);
+
+  // Admin only: a new user and its token (shown once).
+  Result<CreatedUser> CreateUser(const std::string& name, engine::Role role,
+                                 const std::string& team);
+
+ protected:
+  Client() = default;
+
+  // The transport: sends `requests` (whole frames, in order) and appends one
+  // whole response frame per request to `responses`, in order. On a
+  // transport error it returns it, with the responses that did arrive
+  // before it (the rest of the requests get the error). Called under mu_,
+  // one exchange at a time.
+  virtual Status Exchange(std::span<kj::Array<capnp::word>> requests,
+                          std::vector<kj::Array<capnp::word>>* responses) = 0;
+
+  // Sends the hello with `token` and keeps the user it names.
+  Status Hello(const std::string& token);
+  void set_user(engine::User user) { user_ = std::move(user); }
+
+  const protocol::Limits& limits() const { return limits_; }
+  void set_limits(const protocol::Limits& limits) { limits_ = limits; }
+
+ private:
+  friend class Batch;
+  // Runs a batch's entries: one Exchange, then each entry's decoder.
+  Status RunEntries(std::vector<Batch::Entry>& entries);
+
+  std::mutex mu_;  // one Exchange at a time
+  uint64_t next_id_ = 1;
+  engine::User user_;
+  protocol::Limits limits_;
+};
+
+}  // namespace crm::client
