@@ -121,15 +121,15 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
 
   const Strand& strand() const { return strand_; }
 
-  asio::awaitable<void> ReadLoop();
+  // `self` keeps the connection alive from co_spawn on (the coroutine body
+  // starts later, when the caller's reference may be gone).
+  asio::awaitable<void> ReadLoop(std::shared_ptr<Connection> self);
 
-  // Stop reading new requests (on strand_): graceful shutdown.
+  // Stop reading new requests (on strand_): graceful shutdown. Requests
+  // already read are answered, then the connection closes.
   void BeginStop() {
     stopping_ = true;
-    boost::system::error_code ec;
-    // Wakes a pending read with end of stream, without cancelling writes.
-    socket_.shutdown(tcp::socket::shutdown_receive, ec);
-    gate_.cancel();
+    StopReader();
   }
 
   // Drop the connection now (on strand_): Stop() past its timeout.
@@ -155,7 +155,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
 
   // A response for slot `seq` (on strand_).
   void Complete(uint64_t seq, kj::Array<capnp::word> frame, bool close) {
-    if (closed_ || seq < base_seq_ || seq - base_seq_ >= slots_.size()) return;
+    if (closed_ || lingering_ || seq < base_seq_ || seq - base_seq_ >= slots_.size()) return;
     Slot& slot = slots_[seq - base_seq_];
     slot.done = true;
     slot.close = close;
@@ -195,7 +195,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   }
 
   void MaybeWrite() {
-    if (writing_ || closed_) return;
+    if (writing_ || closed_ || lingering_) return;
     size_t n = 0;
     bool close_after = false;
     while (n < slots_.size() && slots_[n].done) {
@@ -206,7 +206,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
       }
     }
     if (n == 0) {
-      if (read_done_ && slots_.empty()) CloseSocket();
+      if (!reader_active_ && slots_.empty()) GracefulClose();
       return;
     }
     writing_ = true;
@@ -242,22 +242,73 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
       return;
     }
     if (close_after) {
-      CloseSocket();
+      // Nothing after a closing response is answered.
+      close_requested_ = true;
+      DropSlots();
+      if (reader_active_) {
+        StopReader();  // GracefulClose() once the reader is out
+      } else {
+        GracefulClose();
+      }
       return;
     }
+    if (stopping_) StopReader();
     gate_.cancel();  // room again: wake the reader if it waits
     MaybeWrite();
   }
 
+  // Makes the reader leave its loop: wakes it from the gate, and cancels a
+  // pending read unless a write is in progress (cancel() would abort that
+  // too; Written() calls this again).
+  void StopReader() {
+    gate_.cancel();
+    if (reader_active_ && !writing_ && !closed_) {
+      boost::system::error_code ec;
+      socket_.cancel(ec);
+    }
+  }
+
+  // Every response is written: send FIN, then read and discard what the peer
+  // still sends until it closes (or kLinger passes), then close. Closing with
+  // unread input would send RST, and the peer could lose responses it has
+  // not read yet.
+  void GracefulClose() {
+    if (closed_ || lingering_) return;
+    lingering_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    gate_.expires_after(kLinger);
+    gate_.async_wait(asio::bind_executor(
+        strand_, [self = shared_from_this()](boost::system::error_code) { self->CloseSocket(); }));
+    Drain();
+  }
+
+  void Drain() {
+    socket_.async_read_some(
+        asio::buffer(drain_),
+        asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
+                                                                  size_t) {
+          if (ec || self->closed_) {
+            self->CloseSocket();
+          } else {
+            self->Drain();
+          }
+        }));
+  }
+
+  // Closes at once, dropping unwritten responses (on strand_).
   void CloseSocket() {
     if (closed_) return;
     closed_ = true;
-    read_done_ = true;
     boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     gate_.cancel();
-    // Responses not yet written are dropped; replies still owed find closed_.
+    DropSlots();
+  }
+
+  // Forgets every response not yet written; replies still owed find their
+  // slot gone and are dropped.
+  void DropSlots() {
     for (auto& slot : slots_) {
       if (slot.done) {
         const size_t bytes = slot.frame.asBytes().size();
@@ -265,8 +316,11 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
         server_.AddQueued(-static_cast<int64_t>(bytes), 0);
       }
     }
+    base_seq_ += slots_.size();
     slots_.clear();
   }
+
+  static constexpr std::chrono::seconds kLinger{2};
 
   Impl& server_;
   Strand strand_;
@@ -279,21 +333,23 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   size_t queued_bytes_ = 0;  // bytes of done slots plus the write in progress
   std::vector<kj::Array<capnp::word>> batch_;  // the write in progress
   std::vector<asio::const_buffer> buffers_;
+  std::array<char, 4096> drain_;
   bool writing_ = false;
-  bool read_done_ = false;
+  bool reader_active_ = true;  // ReadLoop() has not ended
+  bool lingering_ = false;     // in GracefulClose()
   bool stopping_ = false;
   bool close_requested_ = false;
   bool closed_ = false;
 };
 
-asio::awaitable<void> Server::Impl::Connection::ReadLoop() {
-  auto self = shared_from_this();
+asio::awaitable<void> Server::Impl::Connection::ReadLoop(
+    [[maybe_unused]] std::shared_ptr<Connection> self) {
   const Limits& limits = server_.options_.limits;
   std::array<uint8_t, 4> first{};
   std::vector<uint8_t> table;
   try {
     while (!closed_ && !stopping_ && !close_requested_) {
-      while (Blocked() && !closed_ && !stopping_) {
+      while (Blocked() && !closed_ && !stopping_ && !close_requested_) {
         boost::system::error_code ec;
         gate_.expires_at(asio::steady_timer::time_point::max());
         co_await gate_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -345,9 +401,13 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop() {
       LogLine("crm server: " + peer_ + ": read failed: " + code.message());
     }
   }
-  read_done_ = true;
-  // Responses still owed are written as they come; the socket closes after.
-  MaybeWrite();
+  reader_active_ = false;
+  if (close_requested_ && !writing_ && slots_.empty()) {
+    GracefulClose();
+  } else {
+    // Responses still owed are written as they come; the socket closes after.
+    MaybeWrite();
+  }
 }
 
 engine::Result<uint16_t> Server::Impl::Start() {
@@ -420,7 +480,7 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     if (refuse) {
       asio::post(connection->strand(), [connection] { connection->BeginStop(); });
     }
-    asio::co_spawn(connection->strand(), connection->ReadLoop(), asio::detached);
+    asio::co_spawn(connection->strand(), connection->ReadLoop(connection), asio::detached);
   }
 }
 
