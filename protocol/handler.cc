@@ -149,8 +149,9 @@ namespace {
 // write that calls it after its commit.
 class Dispatch {
  public:
-  Dispatch(engine::Engine& engine, Session& session, uint64_t id)
-      : engine_(engine), session_(session), id_(id) {}
+  // `*handed_off` becomes true the moment a write takes `reply`.
+  Dispatch(engine::Engine& engine, Session& session, uint64_t id, bool* handed_off)
+      : engine_(engine), session_(session), id_(id), handed_off_(handed_off) {}
 
   kj::Array<capnp::word> Run(wire::Request::Reader request, Reply& reply, bool* close) {
     *close = false;
@@ -318,6 +319,7 @@ class Dispatch {
       }
     }
     const uint64_t id = id_;
+    *handed_off_ = true;
     engine_.WriteAsync(engine::Actor{session_.user.id}, std::move(ops), write.getAtomic(),
                        [id, reply = std::move(reply)](std::vector<engine::WriteResult> results) {
                          Out out(id);
@@ -360,6 +362,7 @@ class Dispatch {
     ops.push_back(CreateOp(std::move(user)));
     engine::Engine& engine = engine_;
     const uint64_t id = id_;
+    *handed_off_ = true;
     engine_.WriteAsync(
         engine::Actor{session_.user.id}, std::move(ops), /*atomic=*/true,
         [&engine, id, token = std::move(*token),
@@ -395,6 +398,7 @@ class Dispatch {
   engine::Engine& engine_;
   Session& session_;
   const uint64_t id_;
+  bool* handed_off_;
 };
 
 }  // namespace
@@ -405,16 +409,14 @@ void Handler::Handle(Session& session, kj::ArrayPtr<const capnp::word> frame, Re
   uint64_t id = 0;
   kj::Array<capnp::word> response;
   bool close = false;
-  // Once a write holds `reply`, it alone answers: nothing after may throw
-  // into a second answer.
+  // Once a write holds `reply`, it alone answers, whatever happens after.
   bool handed_off = false;
   try {
     capnp::FlatArrayMessageReader reader(frame, ReaderOptionsFor(frame.size(), limits_));
     wire::Request::Reader request = reader.getRoot<wire::Request>();
     id = request.getId();
-    Dispatch dispatch(engine_, session, id);
+    Dispatch dispatch(engine_, session, id, &handed_off);
     response = dispatch.Run(request, reply, &close);
-    handed_off = response == nullptr;
   } catch (const kj::Exception& e) {
     if (handed_off) return;
     response = ErrorFrame(

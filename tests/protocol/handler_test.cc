@@ -340,7 +340,7 @@ TEST_F(HandlerTest, CardByPhoneEqualsTheEnginesCard) {
   ASSERT_EQ(by_id.get().which(), wire::Response::CARD);
   EXPECT_EQ(by_id.get().getCard().getCustomer().getId(), customer);
   Answer by_email = Call(session, [&](wire::Request::Builder r) {
-    r.initCard().initKey().setEmail("a@example.com");
+    r.initCard().initKey().setEmail("a@EXAMPLE.com");  // the domain is case-insensitive
   });
   ASSERT_EQ(by_email.get().which(), wire::Response::CARD);
   EXPECT_EQ(by_email.get().getCard().getCustomer().getId(), customer);
