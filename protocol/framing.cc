@@ -22,9 +22,9 @@ uint64_t TableBytesFor(uint64_t segments) { return 8 * ((1 + segments + 1) / 2);
 engine::Result<size_t> TableBytes(std::span<const uint8_t, 4> first_word, const Limits& limits) {
   const uint64_t segments = SegmentCount(first_word.data());
   if (segments == 0 || segments > limits.max_segments) {
-    return engine::Status::InvalidArgument(
-        "frame claims " + std::to_string(segments) + " segments; at most " +
-        std::to_string(limits.max_segments) + " are accepted");
+    return engine::Status::InvalidArgument("frame claims " + std::to_string(segments) +
+                                           " segments; at most " +
+                                           std::to_string(limits.max_segments) + " are accepted");
   }
   const uint64_t bytes = TableBytesFor(segments);
   if (bytes > limits.max_frame_bytes) {
@@ -53,8 +53,8 @@ engine::Result<FrameHeader> ParseFrameHeader(std::span<const uint8_t> table, con
     const uint64_t size = ReadLe32(table.data() + 4 + 4 * i);
     // Stop as soon as the sum passes the cap: no overflow whatever max_segments is.
     if (size > max_words - words) {
-      return engine::Status::InvalidArgument(
-          "frame exceeds the limit of " + std::to_string(limits.max_frame_bytes) + " bytes");
+      return engine::Status::InvalidArgument("frame exceeds the limit of " +
+                                             std::to_string(limits.max_frame_bytes) + " bytes");
     }
     words += size;
   }

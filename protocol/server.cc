@@ -12,7 +12,6 @@
 #include <deque>
 #include <exception>
 #include <optional>
-#include <unordered_set>
 
 #include "crm.capnp.h"
 #include "crm/protocol/asio.h"
@@ -75,11 +74,12 @@ class Server::Impl {
   ServerStats stats() const;
 
   asio::awaitable<void> AcceptLoop();
-  void ConnectionGone(Connection* c);
+  void ConnectionGone();
   void AddQueued(int64_t delta, uint64_t connection_queued) {
     queued_bytes_ += static_cast<uint64_t>(delta);
     uint64_t seen = queued_bytes_max_.load();
-    while (connection_queued > seen && !queued_bytes_max_.compare_exchange_weak(seen, connection_queued)) {
+    while (connection_queued > seen &&
+           !queued_bytes_max_.compare_exchange_weak(seen, connection_queued)) {
     }
   }
 
@@ -94,10 +94,10 @@ class Server::Impl {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool started_ = false;     // guarded by mu_
-  bool stopping_ = false;    // guarded by mu_
-  bool stopped_ = false;     // guarded by mu_
-  std::unordered_set<Connection*> connections_;  // guarded by mu_; live ones
+  bool started_ = false;                                     // guarded by mu_
+  bool stopping_ = false;                                    // guarded by mu_
+  bool stopped_ = false;                                     // guarded by mu_
+  size_t live_connections_ = 0;                              // guarded by mu_; not yet destroyed
   std::vector<std::weak_ptr<Connection>> weak_connections_;  // guarded by mu_
 
   std::atomic<uint64_t> connections_total_{0};
@@ -117,7 +117,6 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     gate_.expires_at(asio::steady_timer::time_point::max());
     peer_ = Endpoint(socket_);
   }
-  ~Connection() { server_.ConnectionGone(this); }
 
   const Strand& strand() const { return strand_; }
 
@@ -284,16 +283,15 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   }
 
   void Drain() {
-    socket_.async_read_some(
-        asio::buffer(drain_),
-        asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
-                                                                  size_t) {
-          if (ec || self->closed_) {
-            self->CloseSocket();
-          } else {
-            self->Drain();
-          }
-        }));
+    socket_.async_read_some(asio::buffer(drain_),
+                            asio::bind_executor(strand_, [self = shared_from_this()](
+                                                             boost::system::error_code ec, size_t) {
+                              if (ec || self->closed_) {
+                                self->CloseSocket();
+                              } else {
+                                self->Drain();
+                              }
+                            }));
   }
 
   // Closes at once, dropping unwritten responses (on strand_).
@@ -328,9 +326,9 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   asio::steady_timer gate_;  // the reader waits on it while Blocked()
   std::string peer_;
   Session session_;
-  std::deque<Slot> slots_;  // requests not yet written, in order
-  uint64_t base_seq_ = 0;   // sequence number of slots_.front()
-  size_t queued_bytes_ = 0;  // bytes of done slots plus the write in progress
+  std::deque<Slot> slots_;                     // requests not yet written, in order
+  uint64_t base_seq_ = 0;                      // sequence number of slots_.front()
+  size_t queued_bytes_ = 0;                    // bytes of done slots plus the write in progress
   std::vector<kj::Array<capnp::word>> batch_;  // the write in progress
   std::vector<asio::const_buffer> buffers_;
   std::array<char, 4096> drain_;
@@ -386,7 +384,8 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         server_.handler_(session_, frame.asPtr(), std::move(reply));
       } catch (const kj::Exception& e) {
         // The handler is meant to catch its own; this is the last boundary.
-        LogLine("crm server: " + peer_ + ": handler threw: " + std::string(e.getDescription().cStr()));
+        LogLine("crm server: " + peer_ +
+                ": handler threw: " + std::string(e.getDescription().cStr()));
         Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
       } catch (const std::exception& e) {
         LogLine("crm server: " + peer_ + ": handler threw: " + e.what());
@@ -396,8 +395,8 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
   } catch (const boost::system::system_error& e) {
     const auto code = e.code();
     if (code != asio::error::eof && code != asio::error::operation_aborted &&
-        code != asio::error::connection_reset && code != asio::error::bad_descriptor &&
-        !closed_ && !stopping_) {
+        code != asio::error::connection_reset && code != asio::error::bad_descriptor && !closed_ &&
+        !stopping_) {
       LogLine("crm server: " + peer_ + ": read failed: " + code.message());
     }
   }
@@ -464,15 +463,21 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<Connection>(*this, strand, std::move(socket));
+    // The server hears of the connection's end only once it is wholly
+    // destroyed (members included), whichever thread drops the last reference.
+    std::shared_ptr<Connection> connection(new Connection(*this, strand, std::move(socket)),
+                                           [this](Connection* c) {
+                                             delete c;
+                                             ConnectionGone();
+                                           });
     bool refuse = false;
     {
       std::lock_guard lock(mu_);
       refuse = stopping_;
-      connections_.insert(connection.get());
+      ++live_connections_;
       weak_connections_.push_back(connection);
       // Forget the dead ones now and then.
-      if (weak_connections_.size() > 2 * connections_.size() + 64) {
+      if (weak_connections_.size() > 2 * live_connections_ + 64) {
         std::erase_if(weak_connections_, [](const auto& w) { return w.expired(); });
       }
     }
@@ -484,10 +489,10 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
   }
 }
 
-void Server::Impl::ConnectionGone(Connection* c) {
+void Server::Impl::ConnectionGone() {
   {
     std::lock_guard lock(mu_);
-    connections_.erase(c);
+    --live_connections_;
   }
   cv_.notify_all();
 }
@@ -518,8 +523,8 @@ void Server::Impl::Stop() {
   live.clear();  // the connections go once they are done
   {
     std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, options_.stop_timeout, [this] { return connections_.empty(); })) {
-      LogLine("crm server: " + std::to_string(connections_.size()) +
+    if (!cv_.wait_for(lock, options_.stop_timeout, [this] { return live_connections_ == 0; })) {
+      LogLine("crm server: " + std::to_string(live_connections_) +
               " connections still busy after the stop timeout; closing them");
       for (auto& w : weak_connections_) {
         if (auto c = w.lock()) live.push_back(std::move(c));
@@ -532,7 +537,7 @@ void Server::Impl::Stop() {
   live.clear();
   {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return connections_.empty(); });
+    cv_.wait(lock, [this] { return live_connections_ == 0; });
   }
   work_.reset();
   io_.stop();
@@ -556,7 +561,7 @@ ServerStats Server::Impl::stats() const {
   ServerStats s;
   {
     std::lock_guard lock(mu_);
-    s.connections = connections_.size();
+    s.connections = live_connections_;
   }
   s.connections_total = connections_total_.load();
   s.requests = requests_.load();
@@ -569,11 +574,9 @@ ServerStats Server::Impl::stats() const {
 Server::Server(engine::Engine& engine, ServerOptions options) {
   auto handler = std::make_unique<Handler>(engine, options.limits);
   Handler* h = handler.get();
-  impl_ = std::make_unique<Impl>(
-      [h](Session& session, kj::ArrayPtr<const capnp::word> frame, Reply reply) {
-        h->Handle(session, frame, std::move(reply));
-      },
-      std::move(options));
+  impl_ = std::make_unique<Impl>([h](Session& session, kj::ArrayPtr<const capnp::word> frame,
+                                     Reply reply) { h->Handle(session, frame, std::move(reply)); },
+                                 std::move(options));
   impl_->owned_handler_ = std::move(handler);
 }
 

@@ -392,7 +392,8 @@ TEST_F(ServerTest, HostileFramesAreRefusedWhileAWellBehavedClientKeepsWorking) {
   EXPECT_GT(good.load(), 0);
   EXPECT_GE(server_->stats().refused_frames, 6u);
   // No connection is left behind but the ones that still close.
-  for (int i = 0; i < 200 && server_->stats().connections > 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && server_->stats().connections > 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(server_->stats().connections, 0u);
 }
 

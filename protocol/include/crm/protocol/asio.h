@@ -4,6 +4,7 @@
 // <utility>; g++ 12 in C++20 mode then fails to compile it. <utility> first.
 #pragma once
 
+// clang-format off
 #include <utility>  // must precede every Asio header (see above)
 
 #include <boost/asio.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+// clang-format on
 
 namespace crm::protocol {
 namespace asio = boost::asio;
