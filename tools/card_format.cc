@@ -143,6 +143,45 @@ void TransactionJson(Json& j, const Transaction& t) {
       .Field("payment_method", Name(t.payment_method)).Close('}');
 }
 
+void ContactJson(Json& j, const Contact& c) {
+  j.Open('{').UField("id", c.id).UField("revision", c.revision).UField("customer", c.customer)
+      .Field("name", c.name).Field("title", c.title);
+  StringsJson(j, "phones", c.phones);
+  StringsJson(j, "emails", c.emails);
+  j.Close('}');
+}
+
+void OpportunityJson(Json& j, const Opportunity& o) {
+  j.Open('{').UField("id", o.id).UField("revision", o.revision).UField("customer", o.customer)
+      .Field("name", o.name).Field("stage", Name(o.stage));
+  MoneyJson(j, "amount", o.amount);
+  j.Field("probability", int64_t{o.probability}).Field("expected_close", o.expected_close)
+      .UField("owner", o.owner).Field("source", o.source).Field("campaign", o.campaign)
+      .Field("lost_reason", o.lost_reason).Close('}');
+}
+
+void ContractJson(Json& j, const Contract& k) {
+  j.Open('{').UField("id", k.id).UField("revision", k.revision).UField("customer", k.customer)
+      .UField("opportunity", k.opportunity).Field("number", k.number)
+      .Field("status", Name(k.status));
+  MoneyJson(j, "amount", k.amount);
+  j.Field("signed_at", k.signed_at).Field("start_at", k.start_at).Field("end_at", k.end_at)
+      .Field("payment_terms", k.payment_terms).Field("paid_minor_units", k.paid_minor_units)
+      .Close('}');
+}
+
+void TaskJson(Json& j, const Task& t) {
+  j.Open('{').UField("id", t.id).UField("revision", t.revision).UField("customer", t.customer)
+      .UField("assignee", t.assignee).Field("due_at", t.due_at).Field("title", t.title)
+      .Field("notes", t.notes).Key("done").Bool(t.done).Field("done_at", t.done_at).Close('}');
+}
+
+void UserJson(Json& j, const User& u) {
+  j.Open('{').UField("id", u.id).UField("revision", u.revision).Field("name", u.name)
+      .Field("role", Name(u.role)).Field("team", u.team).Key("active").Bool(u.active)
+      .Close('}');
+}
+
 std::string Pad(std::string s, size_t width) {
   // Pads by bytes; good enough for the ASCII labels it is used on.
   if (s.size() < width) s.append(width - s.size(), ' ');
@@ -283,12 +322,7 @@ std::string CardToJson(const CustomerCard& card) {
   j.Open('{').Key("customer");
   CustomerJson(j, card.customer);
   j.Key("contacts").Open('[');
-  for (const Contact& c : card.contacts) {
-    j.Open('{').UField("id", c.id).Field("name", c.name).Field("title", c.title);
-    StringsJson(j, "phones", c.phones);
-    StringsJson(j, "emails", c.emails);
-    j.Close('}');
-  }
+  for (const Contact& c : card.contacts) ContactJson(j, c);
   j.Close(']');
   j.Key("value").Open('{').Key("scored").Bool(card.value.scored);
   if (card.value.scored) {
@@ -304,26 +338,13 @@ std::string CardToJson(const CustomerCard& card) {
   for (const Interaction& i : card.open_complaints) InteractionJson(j, i);
   j.Close(']');
   j.Key("open_opportunities").Open('[');
-  for (const Opportunity& o : card.open_opportunities) {
-    j.Open('{').UField("id", o.id).Field("name", o.name).Field("stage", Name(o.stage));
-    MoneyJson(j, "amount", o.amount);
-    j.Field("probability", int64_t{o.probability}).Field("expected_close", o.expected_close)
-        .UField("owner", o.owner).Close('}');
-  }
+  for (const Opportunity& o : card.open_opportunities) OpportunityJson(j, o);
   j.Close(']');
   j.Key("active_contracts").Open('[');
-  for (const Contract& k : card.active_contracts) {
-    j.Open('{').UField("id", k.id).Field("number", k.number).Field("status", Name(k.status));
-    MoneyJson(j, "amount", k.amount);
-    j.Field("start_at", k.start_at).Field("end_at", k.end_at)
-        .Field("paid_minor_units", k.paid_minor_units).Close('}');
-  }
+  for (const Contract& k : card.active_contracts) ContractJson(j, k);
   j.Close(']');
   j.Key("due_tasks").Open('[');
-  for (const Task& t : card.due_tasks) {
-    j.Open('{').UField("id", t.id).Field("title", t.title).Field("due_at", t.due_at)
-        .UField("assignee", t.assignee).Close('}');
-  }
+  for (const Task& t : card.due_tasks) TaskJson(j, t);
   j.Close(']');
   j.Key("related").Open('[');
   for (const RelatedCustomer& r : card.related) {
@@ -355,6 +376,26 @@ std::string HistoryToText(const HistoryPage& page) {
   }
   if (!page.next_cursor.empty()) out += "(more: --cursor " + page.next_cursor + ")\n";
   return out;
+}
+
+std::string RecordToJson(const Record& record) {
+  Json j;
+  j.Open('{').Field("kind", Name(KindOf(record))).Key("record");
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, Customer>) CustomerJson(j, r);
+        else if constexpr (std::is_same_v<T, Contact>) ContactJson(j, r);
+        else if constexpr (std::is_same_v<T, Interaction>) InteractionJson(j, r);
+        else if constexpr (std::is_same_v<T, Transaction>) TransactionJson(j, r);
+        else if constexpr (std::is_same_v<T, Opportunity>) OpportunityJson(j, r);
+        else if constexpr (std::is_same_v<T, Contract>) ContractJson(j, r);
+        else if constexpr (std::is_same_v<T, Task>) TaskJson(j, r);
+        else UserJson(j, r);
+      },
+      record);
+  j.Close('}');
+  return j.Take();
 }
 
 std::string HistoryToJson(const HistoryPage& page) {

@@ -14,6 +14,8 @@ std::string CardToText(const engine::CustomerCard& card);
 std::string CardToJson(const engine::CustomerCard& card);
 
 std::string HistoryToText(const engine::HistoryPage& page);
+// Any record as one JSON object, with its kind ({"kind":"task","record":{...}}).
+std::string RecordToJson(const engine::Record& record);
 std::string HistoryToJson(const engine::HistoryPage& page);
 
 // "2026-01-01 08:30" (UTC) for a time in microseconds; "-" for 0.

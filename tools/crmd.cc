@@ -4,8 +4,8 @@
 //   crmd [--data DIR] [--listen ADDR] [--port N] [--threads N] [--no-sync]
 //        [--max-frame-bytes N]
 //
-// On a store without users it creates the admin user "admin" and writes its
-// token to DIR/admin.token (mode 0600). SIGINT / SIGTERM: graceful shutdown
+// Unless DIR/admin.token holds an active admin's token, it creates the admin
+// user "admin" and writes its token there (mode 0600). SIGINT / SIGTERM: graceful shutdown
 // (in-flight requests finish and are answered), then the store is closed.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -42,8 +43,9 @@ usage: crmd [options]
   --max-frame-bytes N    largest request frame accepted (16777216)
   --help                 this text
 
-A store without users gets an admin user "admin"; its token is written to
-DIR/admin.token (mode 0600). SIGINT or SIGTERM shuts down gracefully.
+Unless DIR/admin.token already holds an active admin's token, an admin user
+"admin" is created and its token written there (mode 0600). SIGINT or SIGTERM
+shuts down gracefully.
 )";
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -129,17 +131,23 @@ int main(int argc, char** argv) {
   std::unique_ptr<engine::Engine> engine = std::move(opened).value();
   protocol::LogLine("crmd: opened " + data_dir + (no_sync ? " (no-sync)" : ""));
 
-  if (engine->ListUsers().empty()) {
+  // DIR/admin.token is how operators and crmctl get in: make sure it holds
+  // the token of an active admin (a fresh store, or one loaded with users
+  // but no tokens, gets a new admin user).
+  const std::string token_path = data_dir + "/admin.token";
+  std::string existing;
+  std::getline(std::ifstream(token_path), existing);
+  auto holder = protocol::FindUserByToken(*engine, existing);
+  if (existing.empty() || !holder.ok() || holder->role != engine::Role::kAdmin) {
     engine::User admin;
     admin.name = "admin";
     admin.role = engine::Role::kAdmin;
     auto token = protocol::CreateUserWithToken(*engine, engine::Actor{}, admin);
     if (!token.ok()) Fail("cannot create the admin user: " + token.status().ToString());
-    const std::string path = data_dir + "/admin.token";
-    if (!WriteTokenFile(path, *token)) {
-      Fail("cannot write " + path + ": " + std::strerror(errno));
+    if (!WriteTokenFile(token_path, *token)) {
+      Fail("cannot write " + token_path + ": " + std::strerror(errno));
     }
-    protocol::LogLine("crmd: created admin user \"admin\"; its token is in " + path);
+    protocol::LogLine("crmd: created admin user \"admin\"; its token is in " + token_path);
   }
 
   int status = 0;
