@@ -2,7 +2,7 @@
 # Sets up, builds and runs crm on a Debian 12 machine.
 #
 #   tools/dev.sh demo    install dependencies, build (Release), load demo data into
-#                        the default data directory, and print a customer card
+#                        the default data directory, and start crmd on it
 #   tools/dev.sh test    install dependencies, build Release and ASan+UBSan, and run
 #                        the whole test suite under both
 #   tools/dev.sh bench   build Release and run the engine benchmarks (1M customers,
@@ -51,17 +51,17 @@ case "${1:-}" in
   demo)
     install_deps
     build_release
-    phone=$(build/release/tools/crmctl demo | tee /dev/stderr |
-            sed -n 's/.*crmctl card --phone \(+[0-9]*\).*/\1/p')
-    if [ -z "$phone" ]; then
-      # Already loaded earlier: the demo command prints the sample phone only on load.
-      phone=$(build/release/tools/crmctl card --id 1 --json | sed -n 's/.*"phones":\["\([^"]*\)".*/\1/p')
-    fi
+    # The tools' default data directory (tools/data_dir.h).
+    data_dir="${CRM_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/crm}"
+    build/release/tools/crmctl --data "$data_dir" demo
     echo
-    build/release/tools/crmctl card --phone "$phone"
+    echo "Starting crmd on $data_dir (127.0.0.1:7411; Ctrl-C stops it). In another terminal:"
+    echo "  build/release/tools/crmctl card --phone +8618838640905    # the card of a demo customer"
+    echo "  build/release/tools/crmctl card --email sales.2@tiancheng.com.cn --json"
+    echo "  build/release/tools/crmctl history --id 1 --limit 20"
+    echo "(crmctl finds the running crmd by itself; its admin token is in $data_dir/admin.token)"
     echo
-    echo "Query any card:   build/release/tools/crmctl card --phone $phone   (or --id N, --email E, --ref R, --json)"
-    echo "Walk a history:   build/release/tools/crmctl history --id 1 --limit 20"
+    exec build/release/tools/crmd --data "$data_dir" "${@:2}"
     ;;
   test)
     install_deps
