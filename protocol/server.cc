@@ -6,12 +6,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <exception>
 #include <optional>
+#include <span>
 
 #include "crm.capnp.h"
 #include "crm/protocol/asio.h"
@@ -51,6 +53,15 @@ namespace {
 
 using Strand = asio::strand<asio::io_context::executor_type>;
 
+// `threads` io_contexts (at least one), each to be run by one thread.
+std::vector<std::unique_ptr<asio::io_context>> MakeContexts(unsigned threads) {
+  std::vector<std::unique_ptr<asio::io_context>> out;
+  for (unsigned i = 0; i < std::max(threads, 1u); ++i) {
+    out.push_back(std::make_unique<asio::io_context>(1));
+  }
+  return out;
+}
+
 std::string Endpoint(const tcp::socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
@@ -86,9 +97,13 @@ class Server::Impl {
   std::unique_ptr<Handler> owned_handler_;  // for the engine constructor
   FrameHandler handler_;
   ServerOptions options_;
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  Strand acceptor_strand_{asio::make_strand(io_)};
+  // One io_context per io thread, each run by its thread alone: a
+  // connection lives on one of them (round-robin), so its reads, handling
+  // and writes never hop between threads. The acceptor lives on the first.
+  std::vector<std::unique_ptr<asio::io_context>> ios_ = MakeContexts(options_.io_threads);
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  size_t next_io_ = 0;  // the io_context of the next connection (acceptor only)
+  Strand acceptor_strand_{asio::make_strand(*ios_[0])};
   tcp::acceptor acceptor_{acceptor_strand_};
   std::vector<std::thread> threads_;
 
@@ -343,8 +358,14 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
 asio::awaitable<void> Server::Impl::Connection::ReadLoop(
     [[maybe_unused]] std::shared_ptr<Connection> self) {
   const Limits& limits = server_.options_.limits;
-  std::array<uint8_t, 4> first{};
-  std::vector<uint8_t> table;
+  // Bytes read and not yet handled live in `in`, word-aligned. Each read
+  // takes whatever the socket has (pipelined clients send many frames at
+  // once) and every complete frame is handled in place: frames are whole
+  // words long, so each one starts aligned, and the handler reads a frame
+  // only during the call.
+  constexpr size_t kReadChunk = 64 * 1024;
+  std::vector<capnp::word> in(kReadChunk / sizeof(capnp::word));
+  size_t begin = 0, end = 0;  // byte offsets of the unhandled bytes
   try {
     while (!closed_ && !stopping_ && !close_requested_) {
       while (Blocked() && !closed_ && !stopping_ && !close_requested_) {
@@ -353,44 +374,66 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         co_await gate_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
       if (closed_ || stopping_) break;
-      co_await asio::async_read(socket_, asio::buffer(first), asio::use_awaitable);
-      auto table_bytes = TableBytes(first, limits);
-      if (!table_bytes.ok()) {
-        Refuse(table_bytes.status());
-        break;
+      auto* bytes = reinterpret_cast<uint8_t*>(in.data());
+      // How many bytes the frame at `begin` needs, as far as is known yet.
+      size_t need = 4;
+      if (end - begin >= 4) {
+        auto table_bytes = TableBytes(std::span<const uint8_t, 4>(bytes + begin, 4), limits);
+        if (!table_bytes.ok()) {
+          Refuse(table_bytes.status());
+          break;
+        }
+        need = *table_bytes;
+        if (end - begin >= need) {
+          auto header = ParseFrameHeader(std::span<const uint8_t>(bytes + begin, need), limits);
+          if (!header.ok()) {
+            Refuse(header.status());
+            break;
+          }
+          need = header->total_bytes;
+        }
       }
-      table.resize(*table_bytes);
-      std::memcpy(table.data(), first.data(), first.size());
-      if (table.size() > first.size()) {
-        co_await asio::async_read(socket_, asio::buffer(table.data() + 4, table.size() - 4),
-                                  asio::use_awaitable);
+      if (end - begin >= need && need > 4) {
+        kj::ArrayPtr<const capnp::word> frame(in.data() + begin / sizeof(capnp::word),
+                                              need / sizeof(capnp::word));
+        begin += need;
+        if (begin == end) begin = end = 0;
+        const uint64_t seq = NewSlot();
+        server_.requests_++;
+        Reply reply = MakeReply(seq);
+        try {
+          server_.handler_(session_, frame, std::move(reply));
+        } catch (const kj::Exception& e) {
+          // The handler is meant to catch its own; this is the last boundary.
+          LogLine("crm server: " + peer_ +
+                  ": handler threw: " + std::string(e.getDescription().cStr()));
+          Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
+        } catch (const std::exception& e) {
+          LogLine("crm server: " + peer_ + ": handler threw: " + e.what());
+          Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
+        }
+        continue;
       }
-      auto header = ParseFrameHeader(table, limits);
-      if (!header.ok()) {
-        Refuse(header.status());
-        break;
+      // Make room for the rest of this frame and a chunk more: move the
+      // unhandled bytes to the front, grow the buffer if the frame is larger.
+      if (begin > 0) {
+        std::memmove(bytes, bytes + begin, end - begin);
+        end -= begin;
+        begin = 0;
       }
-      auto frame = kj::heapArray<capnp::word>(header->total_bytes / sizeof(capnp::word));
-      auto bytes = frame.asBytes();
-      std::memcpy(bytes.begin(), table.data(), table.size());
-      co_await asio::async_read(
-          socket_, asio::buffer(bytes.begin() + table.size(), bytes.size() - table.size()),
-          asio::use_awaitable);
-      if (closed_) break;
-      const uint64_t seq = NewSlot();
-      server_.requests_++;
-      Reply reply = MakeReply(seq);
-      try {
-        server_.handler_(session_, frame.asPtr(), std::move(reply));
-      } catch (const kj::Exception& e) {
-        // The handler is meant to catch its own; this is the last boundary.
-        LogLine("crm server: " + peer_ +
-                ": handler threw: " + std::string(e.getDescription().cStr()));
-        Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
-      } catch (const std::exception& e) {
-        LogLine("crm server: " + peer_ + ": handler threw: " + e.what());
-        Complete(seq, ErrorFrame(engine::Code::kInternal, "internal error"), true);
+      const size_t want = std::max(need, end + kReadChunk);
+      if (in.size() * sizeof(capnp::word) < want) {
+        in.resize((want + sizeof(capnp::word) - 1) / sizeof(capnp::word));
+        bytes = reinterpret_cast<uint8_t*>(in.data());
+      } else if (end == 0 && in.size() * sizeof(capnp::word) > 16 * kReadChunk) {
+        // A large frame has passed: give its buffer back.
+        in.assign(kReadChunk / sizeof(capnp::word), capnp::word());
+        bytes = reinterpret_cast<uint8_t*>(in.data());
       }
+      const size_t room = in.size() * sizeof(capnp::word) - end;
+      size_t n = co_await socket_.async_read_some(asio::buffer(bytes + end, room),
+                                                  asio::use_awaitable);
+      end += n;
     }
   } catch (const boost::system::system_error& e) {
     const auto code = e.code();
@@ -436,10 +479,10 @@ engine::Result<uint16_t> Server::Impl::Start() {
                                        std::to_string(options_.port) + ": " + ec.message());
   }
   const uint16_t port = acceptor_.local_endpoint().port();
-  work_.emplace(io_.get_executor());
+  for (auto& io : ios_) work_.push_back(asio::make_work_guard(*io));
   asio::co_spawn(acceptor_strand_, AcceptLoop(), asio::detached);
-  const unsigned n = options_.io_threads == 0 ? 1 : options_.io_threads;
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  const unsigned n = static_cast<unsigned>(ios_.size());
+  for (auto& io : ios_) threads_.emplace_back([io = io.get()] { io->run(); });
   LogLine("crm server: listening on " + options_.listen_address + ":" + std::to_string(port) +
           " (" + std::to_string(n) + " io threads)");
   return port;
@@ -447,7 +490,7 @@ engine::Result<uint16_t> Server::Impl::Start() {
 
 asio::awaitable<void> Server::Impl::AcceptLoop() {
   for (;;) {
-    Strand strand = asio::make_strand(io_);
+    Strand strand = asio::make_strand(*ios_[next_io_++ % ios_.size()]);
     tcp::socket socket(strand);
     boost::system::error_code ec;
     co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
@@ -539,8 +582,8 @@ void Server::Impl::Stop() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return live_connections_ == 0; });
   }
-  work_.reset();
-  io_.stop();
+  work_.clear();
+  for (auto& io : ios_) io->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   LogLine("crm server: stopped; " + std::to_string(connections_total_.load()) +

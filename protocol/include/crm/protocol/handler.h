@@ -34,7 +34,8 @@ class Handler {
   Handler(engine::Engine& engine, Limits limits = {});
 
   // Handles one request. `frame` is one whole framed message whose segment
-  // table has passed ParseFrameHeader(). Calls `reply` exactly once: before
+  // table has passed ParseFrameHeader(); it is read only during the call
+  // (the server hands frames over in place, from its read buffer). Calls `reply` exactly once: before
   // returning for reads and refusals, or later, from the engine's writer
   // thread, for writes (after their commit). A request before a successful
   // hello, a wrong protocol version, a bad token, a malformed message, an
