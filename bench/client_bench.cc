@@ -8,6 +8,8 @@
 //   CRM_BENCH_INTERACTIONS  interactions (default 100000)
 //   CRM_BENCH_TRANSACTIONS  transactions (default 20000)
 //   CRM_BENCH_IO_THREADS    the in-process server's io threads (default 2)
+//   CRM_BENCH_SERVER_BUSY_POLL_US  its ServerOptions::busy_poll (default 0)
+//   CRM_BENCH_CLIENT_BUSY_POLL_US  RemoteOptions::busy_poll of every client (default 0)
 //   CRM_BENCH_PORT          use the crmd on 127.0.0.1:<port> instead (with
 //   CRM_BENCH_TOKEN         a token of one of its users)
 //
@@ -107,6 +109,7 @@ void OpenDataset() {
   std::getline(std::ifstream(dir + "/bench-token"), setup->token);
   protocol::ServerOptions server_options;
   server_options.io_threads = static_cast<unsigned>(EnvCount("CRM_BENCH_IO_THREADS", 2));
+  server_options.busy_poll = std::chrono::microseconds(EnvCount("CRM_BENCH_SERVER_BUSY_POLL_US", 0));
   setup->server = std::make_unique<protocol::Server>(*setup->engine, server_options);
   auto port = setup->server->Start();
   if (!port.ok()) Die("server", port.status());
@@ -117,6 +120,7 @@ client::RemoteOptions Remote() {
   client::RemoteOptions options;
   options.port = setup->port;
   options.token = setup->token;
+  options.busy_poll = std::chrono::microseconds(EnvCount("CRM_BENCH_CLIENT_BUSY_POLL_US", 0));
   return options;
 }
 

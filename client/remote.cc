@@ -97,6 +97,16 @@ class RemoteClient final : public Client {
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return Fail(TimedOut());
+      if (options_.busy_poll.count() > 0 && next == n) {
+        // Try to read for a moment before sleeping (RemoteOptions::busy_poll).
+        const size_t before = end_;
+        const auto until = Clock::now() + options_.busy_poll;
+        while (end_ == before && Clock::now() < until) {
+          Status s = ReadSome();
+          if (!s.ok()) return Fail(s);
+        }
+        if (end_ != before) continue;
+      }
       pollfd p{fd_, static_cast<short>(POLLIN | (next < n ? POLLOUT : 0)), 0};
       int rc = poll(&p, 1, static_cast<int>(std::min<long long>(left + 1, INT_MAX)));
       if (rc < 0) {

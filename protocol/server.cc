@@ -53,6 +53,24 @@ namespace {
 
 using Strand = asio::strand<asio::io_context::executor_type>;
 
+// Runs `io` until it stops; with `spin` > 0, polls for that long after the
+// last handler before blocking (see ServerOptions::busy_poll).
+void RunContext(asio::io_context& io, std::chrono::microseconds spin) {
+  if (spin.count() <= 0) {
+    io.run();
+    return;
+  }
+  using Clock = std::chrono::steady_clock;
+  while (!io.stopped()) {
+    auto until = Clock::now() + spin;
+    while (Clock::now() < until && !io.stopped()) {
+      if (io.poll() > 0) until = Clock::now() + spin;
+    }
+    if (io.stopped()) break;
+    io.run_one();  // sleeps until there is work
+  }
+}
+
 // `threads` io_contexts (at least one), each to be run by one thread.
 std::vector<std::unique_ptr<asio::io_context>> MakeContexts(unsigned threads) {
   std::vector<std::unique_ptr<asio::io_context>> out;
@@ -482,7 +500,9 @@ engine::Result<uint16_t> Server::Impl::Start() {
   for (auto& io : ios_) work_.push_back(asio::make_work_guard(*io));
   asio::co_spawn(acceptor_strand_, AcceptLoop(), asio::detached);
   const unsigned n = static_cast<unsigned>(ios_.size());
-  for (auto& io : ios_) threads_.emplace_back([io = io.get()] { io->run(); });
+  for (auto& io : ios_) {
+    threads_.emplace_back([io = io.get(), spin = options_.busy_poll] { RunContext(*io, spin); });
+  }
   LogLine("crm server: listening on " + options_.listen_address + ":" + std::to_string(port) +
           " (" + std::to_string(n) + " io threads)");
   return port;

@@ -2,7 +2,7 @@
 // TCP with the protocol in protocol/crm.capnp.
 //
 //   crmd [--data DIR] [--listen ADDR] [--port N] [--threads N] [--no-sync]
-//        [--max-frame-bytes N]
+//        [--max-frame-bytes N] [--busy-poll-us N]
 //
 // Unless DIR/admin.token holds an active admin's token, it creates the admin
 // user "admin" and writes its token there (mode 0600). SIGINT / SIGTERM: graceful shutdown
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +42,8 @@ usage: crmd [options]
   --no-sync              skip fsync on commit (a machine crash may lose the last
                          acknowledged writes)
   --max-frame-bytes N    largest request frame accepted (16777216)
+  --busy-poll-us N       io threads poll N us before sleeping: lower latency
+                         for CPU time (0, never)
   --help                 this text
 
 Unless DIR/admin.token already holds an active admin's token, an admin user
@@ -115,6 +118,8 @@ int main(int argc, char** argv) {
     } else if (name == "threads") {
       server_options.io_threads = static_cast<unsigned>(ParseNumber(name, value, 256));
       if (server_options.io_threads == 0) Fail("--threads must be at least 1");
+    } else if (name == "busy-poll-us") {
+      server_options.busy_poll = std::chrono::microseconds(ParseNumber(name, value, 1'000'000));
     } else if (name == "max-frame-bytes") {
       server_options.limits.max_frame_bytes = ParseNumber(name, value, uint64_t{1} << 31);
       if (server_options.limits.max_frame_bytes < 64) Fail("--max-frame-bytes must be at least 64");
