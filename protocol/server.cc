@@ -146,10 +146,19 @@ class Server::Impl {
 class Server::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Impl& server, Strand strand, tcp::socket socket)
-      : server_(server), strand_(std::move(strand)), socket_(std::move(socket)), gate_(strand_) {
+      : server_(server),
+        strand_(std::move(strand)),
+        socket_(std::move(socket)),
+        gate_(strand_),
+        watchdog_(strand_) {
     gate_.expires_at(asio::steady_timer::time_point::max());
+    watchdog_.expires_at(asio::steady_timer::time_point::max());
     peer_ = Endpoint(socket_);
   }
+
+  // Before ReadLoop() starts: answer the first read with Unavailable
+  // `reason` and close (the server is full).
+  void Reject(std::string reason) { reject_ = std::move(reason); }
 
   const Strand& strand() const { return strand_; }
 
@@ -351,12 +360,41 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     slots_.clear();
   }
 
+  // The read deadline (ServerOptions::frame_timeout / idle_timeout): 0 = none.
+  void ArmWatchdog(std::chrono::milliseconds timeout, const char* why) {
+    watchdog_why_ = why;
+    if (timeout.count() > 0) {
+      watchdog_.expires_after(timeout);
+    } else {
+      watchdog_.expires_at(asio::steady_timer::time_point::max());
+    }
+  }
+
+  // Closes the connection when the read deadline passes. Re-arms itself
+  // while the deadline moves; ends once the reader has ended.
+  void WatchDeadline(std::shared_ptr<Connection> self) {
+    watchdog_.async_wait([self = std::move(self)](const boost::system::error_code&) mutable {
+      Connection& c = *self;
+      if (c.watchdog_done_ || c.closed_) return;
+      if (c.watchdog_.expiry() <= asio::steady_timer::clock_type::now()) {
+        LogLine("crm server: " + c.peer_ + ": closing: " + c.watchdog_why_);
+        c.Abort();
+        return;
+      }
+      c.WatchDeadline(std::move(self));
+    });
+  }
+
   static constexpr std::chrono::seconds kLinger{2};
 
   Impl& server_;
   Strand strand_;
   tcp::socket socket_;
   asio::steady_timer gate_;  // the reader waits on it while Blocked()
+  asio::steady_timer watchdog_;  // the read deadline
+  const char* watchdog_why_ = "";
+  bool watchdog_done_ = false;
+  std::string reject_;  // non-empty: refuse this connection (server full)
   std::string peer_;
   Session session_;
   std::deque<Slot> slots_;                     // requests not yet written, in order
@@ -384,8 +422,14 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
   constexpr size_t kReadChunk = 64 * 1024;
   std::vector<capnp::word> in(kReadChunk / sizeof(capnp::word));
   size_t begin = 0, end = 0;  // byte offsets of the unhandled bytes
+  if (!reject_.empty()) {
+    server_.refused_frames_++;
+    Complete(NewSlot(), ErrorFrame(engine::Code::kUnavailable, reject_), true);
+  }
+  WatchDeadline(self);
   try {
     while (!closed_ && !stopping_ && !close_requested_) {
+      if (Blocked()) ArmWatchdog(std::chrono::milliseconds(0), "");  // answers are owed: no deadline
       while (Blocked() && !closed_ && !stopping_ && !close_requested_) {
         boost::system::error_code ec;
         gate_.expires_at(asio::steady_timer::time_point::max());
@@ -439,8 +483,11 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         end -= begin;
         begin = 0;
       }
-      const size_t want = std::max(need, end + kReadChunk);
-      if (in.size() * sizeof(capnp::word) < want) {
+      // Grow with what arrives (doubling), not with what a header claims: a
+      // peer that claims 16 MiB and sends 100 bytes costs 64 KiB, not 16 MiB.
+      const size_t capacity = in.size() * sizeof(capnp::word);
+      const size_t want = std::min(need, std::max(end + kReadChunk, 2 * capacity));
+      if (capacity < want) {
         in.resize((want + sizeof(capnp::word) - 1) / sizeof(capnp::word));
         bytes = reinterpret_cast<uint8_t*>(in.data());
       } else if (end == 0 && in.size() * sizeof(capnp::word) > 16 * kReadChunk) {
@@ -449,6 +496,11 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         bytes = reinterpret_cast<uint8_t*>(in.data());
       }
       const size_t room = in.size() * sizeof(capnp::word) - end;
+      if (end > begin) {
+        ArmWatchdog(server_.options_.frame_timeout, "no complete frame within the frame timeout");
+      } else {
+        ArmWatchdog(server_.options_.idle_timeout, "idle past the idle timeout");
+      }
       size_t n = co_await socket_.async_read_some(asio::buffer(bytes + end, room),
                                                   asio::use_awaitable);
       end += n;
@@ -462,6 +514,8 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
     }
   }
   reader_active_ = false;
+  watchdog_done_ = true;
+  watchdog_.cancel();
   if (close_requested_ && !writing_ && slots_.empty()) {
     GracefulClose();
   } else {
@@ -537,6 +591,11 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     {
       std::lock_guard lock(mu_);
       refuse = stopping_;
+      if (live_connections_ >= options_.max_connections) {
+        connection->Reject("the server is at its limit of " +
+                           std::to_string(options_.max_connections) +
+                           " connections; try again later");
+      }
       ++live_connections_;
       weak_connections_.push_back(connection);
       // Forget the dead ones now and then.

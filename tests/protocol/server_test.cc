@@ -587,5 +587,106 @@ TEST_F(ServerTest, StartFailsOnAnAddressInUse) {
   EXPECT_FALSE(r.ok());
 }
 
+// A handler that answers every frame at once with the frame itself.
+FrameHandler EchoHandler() {
+  return [](Session&, kj::ArrayPtr<const capnp::word> frame, Reply reply) {
+    reply(kj::heapArray<capnp::word>(frame), false);
+  };
+}
+
+TEST(ServerLimitsTest, OneConnectionPastTheCapGetsUnavailableAndTheOthersGoOn) {
+  ServerOptions options;
+  options.max_connections = 2;
+  Server server(EchoHandler(), options);
+  auto port = server.Start();
+  ASSERT_TRUE(port.ok());
+  RawClient a(*port), b(*port);
+  ASSERT_TRUE(a.connected() && b.connected());
+  // Both are accepted (each answers) before the third arrives.
+  for (RawClient* c : {&a, &b}) {
+    ASSERT_TRUE(c->Send(CardByIdFrame(1, 1)));
+    ASSERT_TRUE(c->ReadFrame().has_value());
+  }
+  RawClient third(*port);
+  ASSERT_TRUE(third.connected());
+  auto refusal = third.ReadFrame();
+  ASSERT_TRUE(refusal.has_value()) << "the refused connection is told why";
+  capnp::FlatArrayMessageReader reader(*refusal);
+  auto response = reader.getRoot<wire::Response>();
+  ASSERT_TRUE(response.isError());
+  EXPECT_EQ(response.getError().getCode(), static_cast<uint8_t>(engine::Code::kUnavailable));
+  EXPECT_NE(std::string(response.getError().getMessage().cStr()).find("limit of 2"),
+            std::string::npos);
+  EXPECT_TRUE(third.ClosedByPeer());
+  // The first two still work.
+  for (RawClient* c : {&a, &b}) {
+    ASSERT_TRUE(c->Send(CardByIdFrame(2, 1)));
+    EXPECT_TRUE(c->ReadFrame().has_value());
+  }
+}
+
+TEST(ServerLimitsTest, APeerTricklingAFrameIsClosedAtTheFrameTimeout) {
+  ServerOptions options;
+  options.frame_timeout = 200ms;
+  Server server(EchoHandler(), options);
+  auto port = server.Start();
+  ASSERT_TRUE(port.ok());
+  RawClient slow(*port, 5000ms);
+  auto frame = CardByIdFrame(1, 1);
+  // Half a frame, then silence.
+  ASSERT_TRUE(slow.Send(frame.asBytes().begin(), frame.asBytes().size() / 2));
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slow.ClosedByPeer());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  // A connection that sends whole frames is unaffected by the timeout.
+  RawClient good(*port);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(good.Send(CardByIdFrame(i + 1, 1)));
+    ASSERT_TRUE(good.ReadFrame().has_value());
+    std::this_thread::sleep_for(300ms);  // idle between frames is fine
+  }
+}
+
+TEST(ServerLimitsTest, IdleTimeoutClosesSilentConnectionsOnlyWhenSet) {
+  ServerOptions options;
+  options.idle_timeout = 200ms;
+  Server server(EchoHandler(), options);
+  auto port = server.Start();
+  ASSERT_TRUE(port.ok());
+  RawClient silent(*port, 5000ms);
+  ASSERT_TRUE(silent.connected());
+  EXPECT_TRUE(silent.ClosedByPeer());
+
+  ServerOptions patient;  // idle_timeout 0: never
+  Server server2(EchoHandler(), patient);
+  auto port2 = server2.Start();
+  ASSERT_TRUE(port2.ok());
+  RawClient idle(*port2, 500ms);
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(idle.Send(CardByIdFrame(1, 1)));
+  EXPECT_TRUE(idle.ReadFrame().has_value()) << "an idle connection stays open by default";
+}
+
+TEST(ServerLimitsTest, AHugeClaimIsReadAsItArrives) {
+  Server server(EchoHandler(), ServerOptions{});
+  auto port = server.Start();
+  ASSERT_TRUE(port.ok());
+  // A 1 MiB frame (one segment of zero words after a struct pointer) sent
+  // in pieces: the buffer grows with the data and the frame is handled whole.
+  constexpr size_t kWords = (1 << 20) / 8;
+  auto frame = kj::heapArray<capnp::word>(kWords);
+  std::memset(frame.begin(), 0, frame.asBytes().size());
+  uint32_t table[2] = {0, static_cast<uint32_t>(kWords - 1)};
+  std::memcpy(frame.begin(), table, sizeof(table));
+  RawClient client(*port);
+  auto bytes = frame.asBytes();
+  for (size_t at = 0; at < bytes.size(); at += 100'000) {
+    ASSERT_TRUE(client.Send(bytes.begin() + at, std::min<size_t>(100'000, bytes.size() - at)));
+  }
+  auto echoed = client.ReadFrame();
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->size(), kWords);
+}
+
 }  // namespace
 }  // namespace crm::protocol

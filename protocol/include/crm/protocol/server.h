@@ -56,6 +56,15 @@ struct ServerOptions {
   // Stop(): how long connections get to finish their requests and write the
   // responses before their sockets are closed regardless.
   std::chrono::milliseconds stop_timeout{10000};
+  // Connections open at once; one more gets an Unavailable error and is closed.
+  size_t max_connections = 4096;
+  // Once a frame has begun, the rest must arrive within this long or the
+  // connection is closed: a peer trickling bytes cannot hold a connection
+  // (and its read buffer) open.
+  std::chrono::milliseconds frame_timeout{30000};
+  // A connection with nothing in flight that sends nothing for this long is
+  // closed; 0 = never (the default: screens keep idle connections open).
+  std::chrono::milliseconds idle_timeout{0};
   // > 0: each io thread keeps polling for this long after its last event
   // before it sleeps, so a request arriving meanwhile needs no wake-up of a
   // sleeping thread (on a VM, an inter-processor interrupt). Lower latency
