@@ -137,28 +137,13 @@ void SameValue(const engine::WriteResult& a, const engine::WriteResult& b) {
 }
 
 void SameValue(const engine::StoreCounts& a, const engine::StoreCounts& b) {
-  EXPECT_EQ(a.customers, b.customers);
-  EXPECT_EQ(a.contacts, b.contacts);
-  EXPECT_EQ(a.interactions, b.interactions);
-  EXPECT_EQ(a.transactions, b.transactions);
-  EXPECT_EQ(a.opportunities, b.opportunities);
-  EXPECT_EQ(a.contracts, b.contracts);
-  EXPECT_EQ(a.tasks, b.tasks);
-  EXPECT_EQ(a.users, b.users);
-  EXPECT_EQ(a.audit_entries, b.audit_entries);
+  crm::testing::ExpectSameCounts(a, b);
 }
 
 void SameValue(const engine::HistoryEntry& a, const engine::HistoryEntry& b) {
   EXPECT_EQ(a.kind, b.kind);
   EXPECT_TRUE(a.interaction == b.interaction);
   EXPECT_TRUE(a.transaction == b.transaction);
-}
-
-void SameValue(const engine::RelatedCustomer& a, const engine::RelatedCustomer& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.kind, b.kind);
-  EXPECT_EQ(a.incoming, b.incoming);
 }
 
 void SameValue(const CreatedUser& a, const CreatedUser& b) {
@@ -182,23 +167,7 @@ void SameValue(const engine::HistoryPage& a, const engine::HistoryPage& b) {
 }
 
 void SameValue(const engine::CustomerCard& a, const engine::CustomerCard& b) {
-  EXPECT_TRUE(a.customer == b.customer);
-  SameValue(a.contacts, b.contacts);
-  EXPECT_EQ(a.value.scored, b.value.scored);
-  EXPECT_EQ(a.value.current_value, b.value.current_value);
-  EXPECT_EQ(a.value.potential_value, b.value.potential_value);
-  EXPECT_EQ(a.value.tier, b.value.tier);
-  EXPECT_EQ(a.value.value_class, b.value.value_class);
-  SameValue(a.recent_interactions, b.recent_interactions);
-  SameValue(a.open_opportunities, b.open_opportunities);
-  SameValue(a.active_contracts, b.active_contracts);
-  SameValue(a.open_complaints, b.open_complaints);
-  SameValue(a.due_tasks, b.due_tasks);
-  SameValue(a.related, b.related);
-  EXPECT_EQ(a.interaction_count, b.interaction_count);
-  EXPECT_EQ(a.transaction_count, b.transaction_count);
-  EXPECT_EQ(a.last_interaction_at, b.last_interaction_at);
-  EXPECT_EQ(a.last_transaction_at, b.last_transaction_at);
+  crm::testing::ExpectSameCard(a, b);
 }
 
 template <typename T>

@@ -137,4 +137,44 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<engine::Engine> engine_;
 };
 
+// Every field of two cards (value, lists, related, counts) is equal.
+inline void ExpectSameCard(const engine::CustomerCard& a, const engine::CustomerCard& b) {
+  EXPECT_EQ(a.customer, b.customer);
+  EXPECT_EQ(a.contacts, b.contacts);
+  EXPECT_EQ(a.value.scored, b.value.scored);
+  EXPECT_EQ(a.value.current_value, b.value.current_value);
+  EXPECT_EQ(a.value.potential_value, b.value.potential_value);
+  EXPECT_EQ(a.value.tier, b.value.tier);
+  EXPECT_EQ(a.value.value_class, b.value.value_class);
+  EXPECT_EQ(a.recent_interactions, b.recent_interactions);
+  EXPECT_EQ(a.open_opportunities, b.open_opportunities);
+  EXPECT_EQ(a.active_contracts, b.active_contracts);
+  EXPECT_EQ(a.open_complaints, b.open_complaints);
+  EXPECT_EQ(a.due_tasks, b.due_tasks);
+  ASSERT_EQ(a.related.size(), b.related.size());
+  for (size_t i = 0; i < a.related.size(); ++i) {
+    EXPECT_EQ(a.related[i].id, b.related[i].id);
+    EXPECT_EQ(a.related[i].name, b.related[i].name);
+    EXPECT_EQ(a.related[i].kind, b.related[i].kind);
+    EXPECT_EQ(a.related[i].incoming, b.related[i].incoming);
+  }
+  EXPECT_EQ(a.interaction_count, b.interaction_count);
+  EXPECT_EQ(a.transaction_count, b.transaction_count);
+  EXPECT_EQ(a.last_interaction_at, b.last_interaction_at);
+  EXPECT_EQ(a.last_transaction_at, b.last_transaction_at);
+}
+
+// Every count is equal.
+inline void ExpectSameCounts(const engine::StoreCounts& a, const engine::StoreCounts& b) {
+  EXPECT_EQ(a.customers, b.customers);
+  EXPECT_EQ(a.contacts, b.contacts);
+  EXPECT_EQ(a.interactions, b.interactions);
+  EXPECT_EQ(a.transactions, b.transactions);
+  EXPECT_EQ(a.opportunities, b.opportunities);
+  EXPECT_EQ(a.contracts, b.contracts);
+  EXPECT_EQ(a.tasks, b.tasks);
+  EXPECT_EQ(a.users, b.users);
+  EXPECT_EQ(a.audit_entries, b.audit_entries);
+}
+
 }  // namespace crm::testing

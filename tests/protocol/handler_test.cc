@@ -244,31 +244,6 @@ TEST_F(HandlerTest, GoodTokenAuthenticatesWithoutReturningTheHash) {
 
 // ------------------------------------------------------------------ cards
 
-void ExpectSameCard(const engine::CustomerCard& a, const engine::CustomerCard& b) {
-  EXPECT_EQ(a.customer, b.customer);
-  EXPECT_EQ(a.contacts, b.contacts);
-  EXPECT_EQ(a.value.scored, b.value.scored);
-  EXPECT_EQ(a.value.current_value, b.value.current_value);
-  EXPECT_EQ(a.value.potential_value, b.value.potential_value);
-  EXPECT_EQ(a.value.tier, b.value.tier);
-  EXPECT_EQ(a.value.value_class, b.value.value_class);
-  EXPECT_EQ(a.recent_interactions, b.recent_interactions);
-  EXPECT_EQ(a.open_opportunities, b.open_opportunities);
-  EXPECT_EQ(a.active_contracts, b.active_contracts);
-  EXPECT_EQ(a.open_complaints, b.open_complaints);
-  EXPECT_EQ(a.due_tasks, b.due_tasks);
-  ASSERT_EQ(a.related.size(), b.related.size());
-  for (size_t i = 0; i < a.related.size(); ++i) {
-    EXPECT_EQ(a.related[i].id, b.related[i].id);
-    EXPECT_EQ(a.related[i].name, b.related[i].name);
-    EXPECT_EQ(a.related[i].kind, b.related[i].kind);
-    EXPECT_EQ(a.related[i].incoming, b.related[i].incoming);
-  }
-  EXPECT_EQ(a.interaction_count, b.interaction_count);
-  EXPECT_EQ(a.transaction_count, b.transaction_count);
-  EXPECT_EQ(a.last_interaction_at, b.last_interaction_at);
-  EXPECT_EQ(a.last_transaction_at, b.last_transaction_at);
-}
 
 TEST_F(HandlerTest, CardByPhoneEqualsTheEnginesCard) {
   engine::Id parent = MustCreate(Organization("母公司"));
@@ -319,7 +294,7 @@ TEST_F(HandlerTest, CardByPhoneEqualsTheEnginesCard) {
   engine::Result<engine::CustomerCard> expected =
       engine_->Card(engine::CardKey::ByPhone(Mobile(1)), engine::CardOptions{5, 2});
   ASSERT_TRUE(expected.ok());
-  ExpectSameCard(got, *expected);
+  crm::testing::ExpectSameCard(got, *expected);
   EXPECT_EQ(got.recent_interactions.size(), 5u);
   EXPECT_EQ(got.due_tasks.size(), 2u);
   EXPECT_EQ(got.contacts.size(), 2u);
@@ -331,7 +306,7 @@ TEST_F(HandlerTest, CardByPhoneEqualsTheEnginesCard) {
   ToWire(*expected, message.initRoot<wire::Card>());
   engine::CustomerCard copied;
   ASSERT_TRUE(FromWire(message.getRoot<wire::Card>().asReader(), &copied).ok());
-  ExpectSameCard(copied, *expected);
+  crm::testing::ExpectSameCard(copied, *expected);
 
   // By id, email and external ref too; unknown keys are not_found.
   Answer by_id = Call(session, [&](wire::Request::Builder r) {
