@@ -143,6 +143,14 @@ void TransactionJson(Json& j, const Transaction& t) {
       .Field("payment_method", Name(t.payment_method)).Close('}');
 }
 
+// "key":[...] with `write(j, item)` for each item.
+template <typename T, typename Write>
+void ListJson(Json& j, std::string_view key, const std::vector<T>& items, Write write) {
+  j.Key(key).Open('[');
+  for (const T& item : items) write(j, item);
+  j.Close(']');
+}
+
 void ContactJson(Json& j, const Contact& c) {
   j.Open('{').UField("id", c.id).UField("revision", c.revision).UField("customer", c.customer)
       .Field("name", c.name).Field("title", c.title);
@@ -321,9 +329,7 @@ std::string CardToJson(const CustomerCard& card) {
   Json j;
   j.Open('{').Key("customer");
   CustomerJson(j, card.customer);
-  j.Key("contacts").Open('[');
-  for (const Contact& c : card.contacts) ContactJson(j, c);
-  j.Close(']');
+  ListJson(j, "contacts", card.contacts, ContactJson);
   j.Key("value").Open('{').Key("scored").Bool(card.value.scored);
   if (card.value.scored) {
     j.Key("current_value").Str(std::to_string(card.value.current_value));
@@ -331,27 +337,15 @@ std::string CardToJson(const CustomerCard& card) {
     j.Field("tier", card.value.tier).Field("value_class", card.value.value_class);
   }
   j.Close('}');
-  j.Key("recent_interactions").Open('[');
-  for (const Interaction& i : card.recent_interactions) InteractionJson(j, i);
-  j.Close(']');
-  j.Key("open_complaints").Open('[');
-  for (const Interaction& i : card.open_complaints) InteractionJson(j, i);
-  j.Close(']');
-  j.Key("open_opportunities").Open('[');
-  for (const Opportunity& o : card.open_opportunities) OpportunityJson(j, o);
-  j.Close(']');
-  j.Key("active_contracts").Open('[');
-  for (const Contract& k : card.active_contracts) ContractJson(j, k);
-  j.Close(']');
-  j.Key("due_tasks").Open('[');
-  for (const Task& t : card.due_tasks) TaskJson(j, t);
-  j.Close(']');
-  j.Key("related").Open('[');
-  for (const RelatedCustomer& r : card.related) {
-    j.Open('{').UField("id", r.id).Field("name", r.name).Field("kind", Name(r.kind))
+  ListJson(j, "recent_interactions", card.recent_interactions, InteractionJson);
+  ListJson(j, "open_complaints", card.open_complaints, InteractionJson);
+  ListJson(j, "open_opportunities", card.open_opportunities, OpportunityJson);
+  ListJson(j, "active_contracts", card.active_contracts, ContractJson);
+  ListJson(j, "due_tasks", card.due_tasks, TaskJson);
+  ListJson(j, "related", card.related, [](Json& out, const RelatedCustomer& r) {
+    out.Open('{').UField("id", r.id).Field("name", r.name).Field("kind", Name(r.kind))
         .Key("incoming").Bool(r.incoming).Close('}');
-  }
-  j.Close(']');
+  });
   j.UField("interaction_count", card.interaction_count)
       .UField("transaction_count", card.transaction_count)
       .Field("last_interaction_at", card.last_interaction_at)
