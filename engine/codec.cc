@@ -381,4 +381,70 @@ Status Decode(schema::AuditEntry::Reader in, AuditEntry* out) {
   return Status::Ok();
 }
 
+void Encode(const ScoringConfig& in, schema::ScoringConfig::Builder out) {
+  out.setVersion(in.version);
+  out.setChangedBy(in.changed_by);
+  out.setChangedAt(in.changed_at);
+  out.setWindowDays(in.window_days);
+  auto factors = out.initFactors(kFactorCount);
+  for (int f = 0; f < kFactorCount; ++f) {
+    auto w = factors[f];
+    std::string_view name = Name(static_cast<Factor>(f));
+    w.setFactor(capnp::Text::Reader(name.data(), name.size()));
+    w.setCurrent(in.current_weights[f]);
+    w.setPotential(in.potential_weights[f]);
+    w.setUnit(in.units[f]);
+  }
+  out.setParetoPercent(in.pareto_percent);
+  out.setPotentialHighPercent(in.potential_high_percent);
+  out.setHighClassPercent(in.high_class_percent);
+  out.setMidClassPercent(in.mid_class_percent);
+  out.setRecencyHalfLifeDays(in.recency_half_life_days);
+  out.setServiceContactCost(in.service_contact_cost);
+  out.setServiceHourCost(in.service_hour_cost);
+  out.setDiscountRate(in.discount_rate);
+  out.setLoyaltyTenureDays(in.loyalty_tenure_days);
+}
+
+Status Decode(schema::ScoringConfig::Reader in, ScoringConfig* out) {
+  ScoringConfig c = ScoringConfig::Default();
+  c.version = in.getVersion();
+  c.changed_by = in.getChangedBy();
+  c.changed_at = in.getChangedAt();
+  c.window_days = in.getWindowDays();
+  c.current_weights.fill(0);
+  c.potential_weights.fill(0);
+  std::array<bool, kFactorCount> seen{};
+  auto factors = in.getFactors();
+  for (unsigned i = 0; i < factors.size(); ++i) {
+    auto w = factors[i];
+    std::string field = "factors[" + std::to_string(i) + "].factor";
+    auto text = w.getFactor();
+    Factor f;
+    if (!Parse(std::string_view(text.cStr(), text.size()), &f)) {
+      return Status::InvalidArgument(
+          "unknown factor '" + std::string(text.cStr(), text.size()) + "'", field);
+    }
+    auto index = static_cast<size_t>(f);
+    if (seen[index]) {
+      return Status::InvalidArgument("factor '" + std::string(Name(f)) + "' appears twice", field);
+    }
+    seen[index] = true;
+    c.current_weights[index] = w.getCurrent();
+    c.potential_weights[index] = w.getPotential();
+    c.units[index] = w.getUnit();
+  }
+  c.pareto_percent = in.getParetoPercent();
+  c.potential_high_percent = in.getPotentialHighPercent();
+  c.high_class_percent = in.getHighClassPercent();
+  c.mid_class_percent = in.getMidClassPercent();
+  c.recency_half_life_days = in.getRecencyHalfLifeDays();
+  c.service_contact_cost = in.getServiceContactCost();
+  c.service_hour_cost = in.getServiceHourCost();
+  c.discount_rate = in.getDiscountRate();
+  c.loyalty_tenure_days = in.getLoyaltyTenureDays();
+  *out = c;
+  return Status::Ok();
+}
+
 }  // namespace crm::engine

@@ -21,7 +21,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <functional>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -36,6 +38,8 @@
 #include "staging.h"
 #include "store.h"
 #include "validate.h"
+#include "value_model.h"
+#include "analytics.h"
 
 namespace crm::engine {
 namespace internal {
@@ -79,12 +83,14 @@ enum Dbi : int {
   kTasks,
   kUsers,
   kAudit,
+  kScoring,
+  kTierSnapshots,
   kDbiCount
 };
 constexpr const char* kDbiNames[kDbiCount] = {"meta",          "customers", "contacts",
                                               "interactions",  "transactions", "opportunities",
                                               "contracts",     "tasks",     "users",
-                                              "audit"};
+                                              "audit",         "scoring",   "tier_snapshots"};
 
 Dbi DbiFor(EntityKind kind) { return static_cast<Dbi>(static_cast<int>(kind)); }
 
@@ -150,14 +156,20 @@ struct Effect {
   std::optional<Record> old;
 };
 
-// One caller's Write() waiting for the writer.
+// One caller's Write() waiting for the writer, or a task for the writer
+// thread to run on its own, between batches.
 struct Pending {
   Actor actor;
   std::vector<WriteOp> ops;
   bool atomic = false;
   std::vector<WriteResult> results;
   WriteCallback done;
+  std::function<void()> task;
 };
+
+// A tier snapshot in LMDB: a small header, then one byte per customer id.
+constexpr uint32_t kSnapshotMagic = 0x52454954;  // "TIER"
+constexpr size_t kSnapshotHeader = 8;
 
 // Thrown inside a batch when LMDB itself fails; ends the batch.
 struct LmdbFailure {
@@ -188,7 +200,8 @@ class EngineImpl final : public Engine {
     std::shared_lock lock(lock_);
     Result<Id> id = store_.Resolve(key);
     if (!id.ok()) return id.status();
-    return store_.VisitCard(*id, options, visit);
+    ValueSummary value = value_->Summary(*id);
+    return store_.VisitCard(*id, options, &value, visit);
   }
   Result<Id> FindCustomer(const CardKey& key) const override {
     std::shared_lock lock(lock_);
@@ -221,6 +234,68 @@ class EngineImpl final : public Engine {
     return store_.ListUsers();
   }
   Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const override;
+
+  Result<ValueSummary> Value(Id customer) const override {
+    std::shared_lock lock(lock_);
+    if (store_.Node(customer) == nullptr) {
+      return Status::NotFound("no customer has id " + std::to_string(customer), "customer");
+    }
+    return value_->Summary(customer);
+  }
+  ScoringConfig Scoring() const override {
+    std::shared_lock lock(lock_);
+    return value_->config();
+  }
+  Result<std::vector<ScoringConfig>> ScoringHistory() const override;
+  Result<ScoringConfig> SetScoring(const Actor& actor, ScoringConfig config) override;
+  Status Reage(Micros as_of) override;
+  Cutoffs CurrentCutoffs() const override {
+    std::shared_lock lock(lock_);
+    return value_->PublicCutoffs();
+  }
+  Result<ParetoReport> Pareto(const ParetoQuery& query) const override {
+    if (query.points < 1 || query.points > 1000) {
+      return Status::InvalidArgument("points must be between 1 and 1000", "points");
+    }
+    return WithModel(query.as_of, [&](const ValueModel& m) { return BuildPareto(m, query); });
+  }
+  Result<TierReport> Tiers(const TierQuery& query) const override;
+  Result<GroupReport> Group(const GroupQuery& query) const override {
+    return WithModel(query.as_of, [&](const ValueModel& m) {
+      return BuildGroup(store_, m, query.dimension);
+    });
+  }
+  Result<PipelineReport> Pipeline() const override {
+    std::shared_lock lock(lock_);
+    return BuildPipeline(store_);
+  }
+  Result<ContractReport> Contracts(uint32_t expiring_days, Micros as_of) const override {
+    if (expiring_days > 36500) {
+      return Status::InvalidArgument("expiring_days must be at most 36500", "expiring_days");
+    }
+    std::shared_lock lock(lock_);
+    return BuildContracts(store_, expiring_days, as_of != 0 ? as_of : value_->as_of());
+  }
+  Result<ChurnReport> Churn(const ChurnQuery& query) const override {
+    if (query.limit < 1 || query.limit > 10000) {
+      return Status::InvalidArgument("limit must be between 1 and 10000", "limit");
+    }
+    if (!(query.revenue_drop >= 0 && query.revenue_drop <= 1)) {
+      return Status::InvalidArgument("revenue_drop must be in [0, 1]", "revenue_drop");
+    }
+    return WithModel(query.as_of,
+                     [&](const ValueModel& m) { return BuildChurn(store_, m, query); });
+  }
+  Result<SatisfactionReport> Satisfaction(Micros as_of) const override {
+    return WithModel(as_of, [&](const ValueModel& m) { return BuildSatisfaction(store_, m); });
+  }
+  Result<ConversionReport> Conversion(const ConversionQuery& query) const override {
+    std::shared_lock lock(lock_);
+    return BuildConversion(store_, query.by_campaign);
+  }
+  Result<OwnerKpiReport> OwnerKpis(Micros as_of) const override {
+    return WithModel(as_of, [&](const ValueModel& m) { return BuildOwnerKpis(store_, m); });
+  }
   WriterStats Writer() const override {
     return WriterStats{batches_.load(std::memory_order_relaxed),
                        batched_ops_.load(std::memory_order_relaxed),
@@ -256,6 +331,30 @@ class EngineImpl final : public Engine {
 
   Micros Now() const { return options_.clock ? options_.clock() : SystemNow(); }
 
+  // Calls fn(model) under the shared lock with the maintained model, or with
+  // one built from scratch for windows ending at `as_of` (0 = maintained).
+  template <typename Fn>
+  auto WithModel(Micros as_of, Fn&& fn) const -> decltype(fn(std::declval<const ValueModel&>())) {
+    std::shared_lock lock(lock_);
+    if (as_of == 0 || as_of == value_->as_of()) return fn(*value_);
+    auto model = ValueModel::Build(store_, value_->config(), as_of, options_.value_threads);
+    return fn(*model);
+  }
+  // Runs fn() on the writer thread between batches and returns its result.
+  template <typename Fn>
+  auto OnWriter(Fn&& fn) -> decltype(fn());
+  // ---- value model (writer thread, or Open before the writer starts)
+  Status LoadScoring(MDB_txn* txn, ScoringConfig* out) const;
+  Status DoReage(Micros as_of);
+  Result<ScoringConfig> DoSetScoring(const Actor& actor, ScoringConfig config);
+  // Stores the tiers of every customer, keyed by the model's as-of time;
+  // unless `force`, only when the latest snapshot is from another UTC day.
+  Status SnapshotTiers(bool force);
+  // One small write transaction: fn(txn) returns an LMDB code; MAP_FULL grows
+  // the map and runs it again.
+  template <typename Fn>
+  Status WriteSmall(const std::string& what, Fn&& fn);
+
   // ---- open / load
   Status OpenEnvironment();
   Status ReadOrCreateMeta();
@@ -269,7 +368,8 @@ class EngineImpl final : public Engine {
 
   // ---- writer
   void WriterLoop();
-  std::vector<std::unique_ptr<Pending>> TakeBatch();
+  // Waits (up to a second) for queued work; empty on timeout or when stopping.
+  std::vector<std::unique_ptr<Pending>> TakeBatch(bool* stopping);
   void ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch);
   void RunUnit(MDB_txn* txn, Pending& unit);
   WriteResult ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op);
@@ -293,9 +393,10 @@ class EngineImpl final : public Engine {
   void Publish(std::vector<Effect>& effects);
   void GrowMap();
 
-  // Guards store_ and published_audit_sequence_.
+  // Guards store_, value_ and published_audit_sequence_.
   mutable RwLock lock_;
   Store store_;
+  std::unique_ptr<ValueModel> value_;
   uint64_t published_audit_sequence_ = 0;
 
   MDB_env* env_ = nullptr;
@@ -354,7 +455,7 @@ Status EngineImpl::OpenEnvironment() {
   }
   int rc = mdb_env_create(&env_);
   if (rc != 0) return LmdbError(rc, "mdb_env_create");
-  mdb_env_set_maxdbs(env_, kDbiCount + 4);
+  mdb_env_set_maxdbs(env_, kDbiCount + 8);
   mdb_env_set_mapsize(env_, options_.initial_map_bytes);
   unsigned flags = MDB_NOTLS | (options_.no_sync ? MDB_NOSYNC : 0);
   rc = mdb_env_open(env_, options_.data_dir.c_str(), flags, 0644);
@@ -559,6 +660,14 @@ Status EngineImpl::Load() {
     }
   }
   published_audit_sequence_ = committed_.audit_sequence;
+  ScoringConfig config;
+  {
+    int rc = 0;
+    Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+    if (rc != 0) return LmdbError(rc, "begin load transaction");
+    CRM_RETURN_IF_ERROR(LoadScoring(txn.get(), &config));
+  }
+  value_ = ValueModel::Build(store_, config, Now(), options_.value_threads);
   return Status::Ok();
 }
 
@@ -566,6 +675,7 @@ Status EngineImpl::OpenAndLoad() {
   CRM_RETURN_IF_ERROR(OpenEnvironment());
   CRM_RETURN_IF_ERROR(ReadOrCreateMeta());
   CRM_RETURN_IF_ERROR(Load());
+  CRM_RETURN_IF_ERROR(SnapshotTiers(false));
   writer_ = std::thread([this] { WriterLoop(); });
   return Status::Ok();
 }
@@ -590,23 +700,42 @@ void EngineImpl::WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool a
   queue_cv_.notify_one();
 }
 
-std::vector<std::unique_ptr<Pending>> EngineImpl::TakeBatch() {
+std::vector<std::unique_ptr<Pending>> EngineImpl::TakeBatch(bool* stopping) {
   std::unique_lock lock(queue_mu_);
-  queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  queue_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !queue_.empty(); });
+  *stopping = stopping_;
   std::vector<std::unique_ptr<Pending>> batch;
+  if (!queue_.empty() && queue_.front()->task) {
+    batch.push_back(std::move(queue_.front()));  // a task runs alone
+    queue_.pop_front();
+    return batch;
+  }
   size_t ops = 0;
-  while (!queue_.empty() && (batch.empty() || ops + queue_.front()->ops.size() <= options_.max_batch)) {
+  while (!queue_.empty() && !queue_.front()->task &&
+         (batch.empty() || ops + queue_.front()->ops.size() <= options_.max_batch)) {
     ops += queue_.front()->ops.size();
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  return batch;  // empty only when stopping with nothing queued
+  return batch;
 }
 
 void EngineImpl::WriterLoop() {
   for (;;) {
-    std::vector<std::unique_ptr<Pending>> batch = TakeBatch();
-    if (batch.empty()) return;
+    bool stopping = false;
+    std::vector<std::unique_ptr<Pending>> batch = TakeBatch(&stopping);
+    if (options_.value_refresh > 0 && Now() - value_->as_of() >= options_.value_refresh) {
+      Status s = DoReage(Now());
+      if (!s.ok()) std::fprintf(stderr, "crm: re-ageing the value model: %s\n", s.ToString().c_str());
+    }
+    if (batch.empty()) {
+      if (stopping) return;
+      continue;
+    }
+    if (batch.front()->task) {
+      batch.front()->task();
+      continue;
+    }
     ProcessBatch(batch);
   }
 }
@@ -678,11 +807,14 @@ void EngineImpl::Publish(std::vector<Effect>& effects) {
   std::unique_lock lock(lock_);
   for (Effect& e : effects) {
     if (e.record) {
+      value_->OnPut(e.old ? &*e.old : nullptr, *e.record);
       store_.Put(std::move(*e.record));
     } else {
+      value_->OnRemove(*e.old);
       store_.Remove(KindOf(*e.old), IdOf(*e.old));
     }
   }
+  value_->Finish(store_);
   published_audit_sequence_ = counters_.audit_sequence;
 }
 
@@ -1128,6 +1260,223 @@ Result<std::vector<AuditEntry>> EngineImpl::AuditLog(uint64_t after, uint32_t li
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "reading the audit log");
   return out;
+}
+
+// ------------------------------------------------------------ value model
+
+template <typename Fn>
+auto EngineImpl::OnWriter(Fn&& fn) -> decltype(fn()) {
+  using R = decltype(fn());
+  std::promise<R> promise;
+  std::future<R> future = promise.get_future();
+  auto pending = std::make_unique<Pending>();
+  pending->task = [&] { promise.set_value(fn()); };
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(std::move(pending));
+  }
+  queue_cv_.notify_one();
+  return future.get();
+}
+
+template <typename Fn>
+Status EngineImpl::WriteSmall(const std::string& what, Fn&& fn) {
+  for (;;) {
+    int rc = 0;
+    {
+      Txn txn(env_, nullptr, 0, &rc);
+      if (rc != 0) return LmdbError(rc, what);
+      rc = fn(txn.get());
+      if (rc == 0) rc = txn.Commit();
+    }
+    if (rc == MDB_MAP_FULL) {
+      map_growths_.fetch_add(1, std::memory_order_relaxed);
+      GrowMap();
+      continue;
+    }
+    return rc == 0 ? Status::Ok() : LmdbError(rc, what);
+  }
+}
+
+Status EngineImpl::LoadScoring(MDB_txn* txn, ScoringConfig* out) const {
+  *out = ScoringConfig::Default();
+  int rc = 0;
+  Cursor cursor(txn, dbis_[kScoring], &rc);
+  if (rc != 0) return LmdbError(rc, "opening the scoring configs");
+  MDB_val key, value;
+  rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_LAST);
+  if (rc == MDB_NOTFOUND) return Status::Ok();
+  if (rc != 0) return LmdbError(rc, "reading the scoring config");
+  std::vector<capnp::word> scratch;
+  Status s = DecodeValue(value, scratch, out);
+  if (s.ok()) s = Validate(*out);
+  if (!s.ok()) {
+    return Status::Unavailable("data directory is corrupt: the stored scoring config is invalid: " +
+                               s.message());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ScoringConfig>> EngineImpl::ScoringHistory() const {
+  std::shared_lock map_lock(map_mu_);
+  int rc = 0;
+  Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+  if (rc != 0) return LmdbError(rc, "begin read transaction");
+  Cursor cursor(txn.get(), dbis_[kScoring], &rc);
+  if (rc != 0) return LmdbError(rc, "opening the scoring configs");
+  std::vector<ScoringConfig> out;
+  std::vector<capnp::word> scratch;
+  MDB_val key, value;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    ScoringConfig config;
+    CRM_RETURN_IF_ERROR(DecodeValue(value, scratch, &config));
+    out.push_back(config);
+  }
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, "reading the scoring configs");
+  return out;
+}
+
+Result<ScoringConfig> EngineImpl::SetScoring(const Actor& actor, ScoringConfig config) {
+  CRM_RETURN_IF_ERROR(Validate(config));
+  return OnWriter([&] { return DoSetScoring(actor, config); });
+}
+
+Status EngineImpl::Reage(Micros as_of) {
+  if (as_of <= 0) return Status::InvalidArgument("as_of must be a time after 1970", "as_of");
+  return OnWriter([&] { return DoReage(as_of); });
+}
+
+Result<ScoringConfig> EngineImpl::DoSetScoring(const Actor& actor, ScoringConfig config) {
+  config.version = value_->config().version + 1;
+  config.changed_by = actor.user;
+  config.changed_at = Now();
+  // The new scores are computed beside the ones in force (readers go on),
+  // stored, and only then swapped in.
+  std::unique_ptr<ScoreState> rescored;
+  std::unique_ptr<ValueModel> rebuilt;
+  {
+    std::shared_lock lock(lock_);
+    if (value_->WeightsOnly(config)) {
+      rescored = value_->Rescore(config, options_.value_threads);
+    } else {
+      rebuilt = ValueModel::Build(store_, config, value_->as_of(), options_.value_threads);
+    }
+  }
+  Status stored = WriteSmall("storing the scoring config", [&](MDB_txn* txn) {
+    capnp::MallocMessageBuilder message(256);
+    Encode(config, message.initRoot<schema::ScoringConfig>());
+    auto words = capnp::messageToFlatArray(message);
+    Key key = IdKey(config.version);
+    MDB_val k = key.val();
+    MDB_val v{words.asBytes().size(), words.asBytes().begin()};
+    return mdb_put(txn, dbis_[kScoring], &k, &v, 0);
+  });
+  if (!stored.ok()) return stored;
+  {
+    std::unique_lock lock(lock_);
+    if (rescored) {
+      value_->AdoptScores(std::move(rescored));  // the old state is freed under the lock,
+    } else {                                     // a few milliseconds at 1M customers
+      std::swap(value_, rebuilt);
+    }
+  }
+  rebuilt.reset();
+  CRM_RETURN_IF_ERROR(SnapshotTiers(true));
+  return config;
+}
+
+Status EngineImpl::DoReage(Micros as_of) {
+  std::unique_ptr<ValueModel> rebuilt;
+  {
+    std::shared_lock lock(lock_);
+    rebuilt = ValueModel::Build(store_, value_->config(), as_of, options_.value_threads);
+  }
+  {
+    std::unique_lock lock(lock_);
+    std::swap(value_, rebuilt);
+  }
+  rebuilt.reset();
+  return SnapshotTiers(false);
+}
+
+Status EngineImpl::SnapshotTiers(bool force) {
+  std::vector<uint8_t> tiers;
+  Micros as_of;
+  {
+    std::shared_lock lock(lock_);
+    as_of = value_->as_of();
+    tiers = value_->TierSnapshot();
+  }
+  if (as_of <= 0) return Status::Ok();
+  return WriteSmall("storing a tier snapshot", [&](MDB_txn* txn) {
+    int rc = 0;
+    if (!force) {
+      Cursor cursor(txn, dbis_[kTierSnapshots], &rc);
+      if (rc != 0) return rc;
+      MDB_val key, value;
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_LAST);
+      if (rc == 0 && key.mv_size == 8) {
+        uint64_t last = GetBigEndian(static_cast<const char*>(key.mv_data));
+        constexpr Micros kDay = int64_t{86400} * 1000000;
+        if (static_cast<Micros>(last) / kDay == as_of / kDay) return 0;
+      } else if (rc != MDB_NOTFOUND && rc != 0) {
+        return rc;
+      }
+    }
+    std::vector<uint8_t> bytes(kSnapshotHeader + tiers.size());
+    std::memcpy(bytes.data(), &kSnapshotMagic, 4);
+    uint32_t count = static_cast<uint32_t>(tiers.size());
+    std::memcpy(bytes.data() + 4, &count, 4);
+    if (!tiers.empty()) std::memcpy(bytes.data() + kSnapshotHeader, tiers.data(), tiers.size());
+    Key key = IdKey(static_cast<uint64_t>(as_of));
+    MDB_val k = key.val();
+    MDB_val v{bytes.size(), bytes.data()};
+    return mdb_put(txn, dbis_[kTierSnapshots], &k, &v, 0);
+  });
+}
+
+Result<TierReport> EngineImpl::Tiers(const TierQuery& query) const {
+  std::vector<uint8_t> baseline;
+  Micros baseline_at = 0;
+  if (query.since != 0) {
+    std::shared_lock map_lock(map_mu_);
+    int rc = 0;
+    Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+    if (rc != 0) return LmdbError(rc, "begin read transaction");
+    Cursor cursor(txn.get(), dbis_[kTierSnapshots], &rc);
+    if (rc != 0) return LmdbError(rc, "opening the tier snapshots");
+    // The last snapshot at or before `since`, else the first one after it.
+    Key start = IdKey(static_cast<uint64_t>(std::max<Micros>(query.since, 0)) + 1);
+    MDB_val key = start.val(), value;
+    rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+      int prev = mdb_cursor_get(cursor.get(), &key, &value, rc == 0 ? MDB_PREV : MDB_LAST);
+      if (prev != 0) rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST);
+      else rc = 0;
+    }
+    if (rc == 0) {
+      uint32_t magic = 0, count = 0;
+      if (value.mv_size < kSnapshotHeader || key.mv_size != 8) {
+        return Status::Internal("a tier snapshot is malformed");
+      }
+      std::memcpy(&magic, value.mv_data, 4);
+      std::memcpy(&count, static_cast<const uint8_t*>(value.mv_data) + 4, 4);
+      if (magic != kSnapshotMagic || value.mv_size != kSnapshotHeader + count) {
+        return Status::Internal("a tier snapshot is malformed");
+      }
+      const auto* bytes = static_cast<const uint8_t*>(value.mv_data);
+      baseline.assign(bytes + kSnapshotHeader, bytes + kSnapshotHeader + count);
+      baseline_at = static_cast<Micros>(GetBigEndian(static_cast<const char*>(key.mv_data)));
+    } else if (rc != MDB_NOTFOUND) {
+      return LmdbError(rc, "reading the tier snapshots");
+    }
+  }
+  return WithModel(query.as_of, [&](const ValueModel& m) {
+    TierReport report = BuildTiers(m);
+    if (baseline_at != 0) AddMovements(m, baseline, baseline_at, &report);
+    return report;
+  });
 }
 
 }  // namespace internal

@@ -1,5 +1,7 @@
 #include "crm/engine/model.h"
 
+#include "crm/engine/value.h"
+
 #include <algorithm>
 #include <array>
 
@@ -38,6 +40,14 @@ constexpr std::array<std::string_view, 8> kEntityNames = {
     "customer", "contact", "interaction", "transaction", "opportunity", "contract", "task", "user"};
 constexpr std::array<std::string_view, 8> kChannelNames = {
     "call", "email", "visit", "meeting", "chat", "sms", "ticket", "survey"};
+constexpr std::array<std::string_view, kFactorCount> kFactorNames = {
+    "revenue", "profit",     "frequency", "recency",        "growth",      "pipeline", "satisfaction",
+    "complaints", "tenure", "loyalty",   "retention_cost", "model_value", "size"};
+constexpr std::array<std::string_view, kTierCount> kTierNames = {
+    "none", "key", "development", "maintenance", "opportunity"};
+constexpr std::array<std::string_view, 14> kDimensionNames = {
+    "industry", "country",      "province", "city", "lifecycle", "category", "payment_method",
+    "credit_level", "size", "tier", "owner", "team", "kind", "value_class"};
 
 }  // namespace
 
@@ -97,5 +107,20 @@ std::string_view Name(WriteKind v) {
 
 bool Parse(std::string_view name, EntityKind* out) { return ParseIn(kEntityNames, name, out, 1); }
 bool Parse(std::string_view name, Channel* out) { return ParseIn(kChannelNames, name, out); }
+
+std::string_view Name(Factor f) { return NameIn(kFactorNames, f); }
+bool Parse(std::string_view name, Factor* out) { return ParseIn(kFactorNames, name, out); }
+bool Hurts(Factor f) { return f == Factor::kComplaints || f == Factor::kRetentionCost; }
+bool Bounded(Factor f) {
+  return f == Factor::kRecency || f == Factor::kSatisfaction || f == Factor::kLoyalty ||
+         f == Factor::kSize;
+}
+std::string_view Name(Tier t) { return NameIn(kTierNames, t); }
+bool Parse(std::string_view name, Tier* out) { return ParseIn(kTierNames, name, out); }
+std::string_view Name(ValueClass v) {
+  return NameIn(std::array<std::string_view, 4>{"none", "high", "mid", "low"}, v);
+}
+std::string_view Name(Dimension d) { return NameIn(kDimensionNames, d); }
+bool Parse(std::string_view name, Dimension* out) { return ParseIn(kDimensionNames, name, out); }
 
 }  // namespace crm::engine

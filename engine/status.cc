@@ -1,5 +1,7 @@
 #include "crm/engine/status.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,3 +59,10 @@ const std::string& Status::Empty() {
 }
 
 }  // namespace crm::engine
+
+namespace crm::engine::internal {
+void CheckFailed(const char* condition, const char* file, int line) {
+  std::fprintf(stderr, "crm: invariant failed: %s at %s:%d\n", condition, file, line);
+  std::abort();
+}
+}  // namespace crm::engine::internal

@@ -580,7 +580,7 @@ struct CardScratch {
 
 }  // namespace
 
-Status Store::VisitCard(Id id, const CardOptions& options,
+Status Store::VisitCard(Id id, const CardOptions& options, const ValueSummary* value,
                         FunctionRef<void(const CardView&)> visit) const {
   const CustomerNode* node = Node(id);
   if (node == nullptr) return Status::NotFound("no customer has id " + std::to_string(id), "id");
@@ -651,7 +651,6 @@ Status Store::VisitCard(Id id, const CardOptions& options,
   }
   for (const std::string& e : customer.emails) PrefetchText(e);
 
-  static const ValueSummary kUnscored;
   CardView view;
   view.customer = &customer;
   view.recent_interactions = std::span<const Interaction>(tail, recent);
@@ -661,7 +660,7 @@ Status Store::VisitCard(Id id, const CardOptions& options,
   view.active_contracts = scratch.contracts;
   view.due_tasks = scratch.tasks;
   view.related = scratch.related;
-  view.value = &kUnscored;
+  view.value = value;
   view.interaction_count = interactions.size();
   view.transaction_count = node->transactions.size();
   if (!interactions.empty()) view.last_interaction_at = interactions.back().time;

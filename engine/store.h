@@ -99,7 +99,8 @@ class Store {
   Result<Id> Resolve(const CardKey& key) const;
   // See Engine::VisitCard. Allocates nothing once the calling thread's
   // scratch lists have grown to the card's size.
-  Status VisitCard(Id id, const CardOptions& options,
+  // `value` becomes the view's value summary.
+  Status VisitCard(Id id, const CardOptions& options, const ValueSummary* value,
                    FunctionRef<void(const CardView&)> visit) const;
   Result<HistoryPage> History(const HistoryQuery& query) const;
 
@@ -108,6 +109,8 @@ class Store {
   std::vector<User> ListUsers() const;
 
   StoreCounts Counts() const { return counts_; }
+  // One past the largest customer id that has a slot.
+  Id customer_end_id() const { return customers_.end_id(); }
   // See Engine::Memory().
   MemoryUsage Memory() const;
   // Hints the number of customers to come, so indexes don't rehash on load.

@@ -178,3 +178,28 @@ struct Meta {
   lastIds @1 :List(UInt64);
   lastAuditSequence @2 :UInt64;
 }
+
+# One version of the value model's configuration (see crm/engine/value.h).
+struct ScoringConfig {
+  version @0 :UInt64;
+  changedBy @1 :UInt64;
+  changedAt @2 :Int64;
+  windowDays @3 :UInt32;
+  factors @4 :List(FactorWeights);  # by factor name; a factor left out weighs 0
+  paretoPercent @5 :Float64;
+  potentialHighPercent @6 :Float64;
+  highClassPercent @7 :Float64;
+  midClassPercent @8 :Float64;
+  recencyHalfLifeDays @9 :UInt32;
+  serviceContactCost @10 :Int64;
+  serviceHourCost @11 :Int64;
+  discountRate @12 :Float64;
+  loyaltyTenureDays @13 :UInt32;
+}
+
+struct FactorWeights {
+  factor @0 :Text;       # "revenue", "profit", ... (Factor names)
+  current @1 :Float64;   # weight in the current value
+  potential @2 :Float64; # weight in the potential value
+  unit @3 :Float64;      # log scale unit (unbounded factors)
+}

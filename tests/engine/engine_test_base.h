@@ -137,15 +137,33 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<engine::Engine> engine_;
 };
 
+// Every field of two value summaries is equal, factor by factor.
+inline void ExpectSameValue(const engine::ValueSummary& a, const engine::ValueSummary& b) {
+  EXPECT_EQ(a.scored, b.scored);
+  EXPECT_EQ(a.current_value, b.current_value);
+  EXPECT_EQ(a.potential_value, b.potential_value);
+  EXPECT_EQ(a.tier, b.tier);
+  EXPECT_EQ(a.value_class, b.value_class);
+  EXPECT_EQ(a.high_current, b.high_current);
+  EXPECT_EQ(a.high_potential, b.high_potential);
+  EXPECT_EQ(a.current_rank, b.current_rank);
+  EXPECT_EQ(a.customers, b.customers);
+  EXPECT_EQ(a.as_of, b.as_of);
+  EXPECT_EQ(a.config_version, b.config_version);
+  for (int f = 0; f < engine::kFactorCount; ++f) {
+    SCOPED_TRACE(std::string(engine::Name(static_cast<engine::Factor>(f))));
+    EXPECT_EQ(a.factors[f].raw, b.factors[f].raw);
+    EXPECT_EQ(a.factors[f].normalized, b.factors[f].normalized);
+    EXPECT_EQ(a.factors[f].current, b.factors[f].current);
+    EXPECT_EQ(a.factors[f].potential, b.factors[f].potential);
+  }
+}
+
 // Every field of two cards (value, lists, related, counts) is equal.
 inline void ExpectSameCard(const engine::CustomerCard& a, const engine::CustomerCard& b) {
   EXPECT_EQ(a.customer, b.customer);
   EXPECT_EQ(a.contacts, b.contacts);
-  EXPECT_EQ(a.value.scored, b.value.scored);
-  EXPECT_EQ(a.value.current_value, b.value.current_value);
-  EXPECT_EQ(a.value.potential_value, b.value.potential_value);
-  EXPECT_EQ(a.value.tier, b.value.tier);
-  EXPECT_EQ(a.value.value_class, b.value.value_class);
+  ExpectSameValue(a.value, b.value);
   EXPECT_EQ(a.recent_interactions, b.recent_interactions);
   EXPECT_EQ(a.open_opportunities, b.open_opportunities);
   EXPECT_EQ(a.active_contracts, b.active_contracts);

@@ -13,6 +13,7 @@
 
 #include "crm/engine/model.h"
 #include "crm/engine/status.h"
+#include "crm/engine/value.h"
 #include "records.capnp.h"
 
 namespace crm::engine {
@@ -26,6 +27,7 @@ void Encode(const Contract& in, schema::Contract::Builder out);
 void Encode(const Task& in, schema::Task::Builder out);
 void Encode(const User& in, schema::User::Builder out);
 void Encode(const AuditEntry& in, schema::AuditEntry::Builder out);
+void Encode(const ScoringConfig& in, schema::ScoringConfig::Builder out);
 
 Status Decode(schema::Customer::Reader in, Customer* out);
 Status Decode(schema::Contact::Reader in, Contact* out);
@@ -36,6 +38,9 @@ Status Decode(schema::Contract::Reader in, Contract* out);
 Status Decode(schema::Task::Reader in, Task* out);
 Status Decode(schema::User::Reader in, User* out);
 Status Decode(schema::AuditEntry::Reader in, AuditEntry* out);
+// Unknown factor names and repeated factors are InvalidArgument; the config
+// is not validated (see Validate in value.h).
+Status Decode(schema::ScoringConfig::Reader in, ScoringConfig* out);
 
 // The schema struct for each model type: SchemaOf<Customer> is schema::Customer.
 template <typename T> struct SchemaFor;
@@ -48,6 +53,7 @@ template <> struct SchemaFor<Contract> { using type = schema::Contract; };
 template <> struct SchemaFor<Task> { using type = schema::Task; };
 template <> struct SchemaFor<User> { using type = schema::User; };
 template <> struct SchemaFor<AuditEntry> { using type = schema::AuditEntry; };
+template <> struct SchemaFor<ScoringConfig> { using type = schema::ScoringConfig; };
 template <typename T> using SchemaOf = typename SchemaFor<T>::type;
 
 }  // namespace crm::engine

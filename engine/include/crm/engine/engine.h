@@ -22,6 +22,7 @@
 
 #include "crm/engine/model.h"
 #include "crm/engine/status.h"
+#include "crm/engine/value.h"
 
 namespace crm::engine {
 
@@ -44,6 +45,12 @@ struct Options {
   size_t max_batch = 4096;
   // Clock for created/updated times; nullptr = the system clock. Tests pin it.
   Micros (*clock)() = nullptr;
+  // The value model's windows end at its as-of time. Every value_refresh the
+  // writer moves it to now and rescores every customer, so windowed factors
+  // age with time; 0 = only on Reage(). Also the clock decides "now".
+  Micros value_refresh = int64_t{3600} * 1000000;
+  // Threads for a full rescore (re-ageing, config changes, load).
+  int value_threads = 2;
 };
 
 // Who performs a mutation; recorded in the audit log. 0 = the system.
@@ -94,15 +101,6 @@ struct RelatedCustomer {
   std::string name;
   RelationKind kind = RelationKind::kRelated;
   bool incoming = false;  // true: the edge is stored on the other customer
-};
-
-// Value and tier of a customer. Empty until the value model computes it.
-struct ValueSummary {
-  bool scored = false;
-  double current_value = 0;
-  double potential_value = 0;
-  std::string tier;
-  std::string value_class;
 };
 
 // Everything a screen shows for one customer, in one call.
@@ -285,6 +283,34 @@ class Engine {
   // Audit entries with sequence > after, oldest first, at most `limit`.
   // Reads LMDB (a short read transaction).
   virtual Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const = 0;
+
+  // ---- Value and tiers (see value.h). Reads see scores and tiers consistent
+  // with the global cut-offs of the same moment.
+
+  // One customer's value summary, as on its card.
+  virtual Result<ValueSummary> Value(Id customer) const = 0;
+  virtual ScoringConfig Scoring() const = 0;
+  // Every stored config version, oldest first (the built-in default, version
+  // 0, is not stored). Reads LMDB.
+  virtual Result<std::vector<ScoringConfig>> ScoringHistory() const = 0;
+  // Validates `config` (InvalidArgument naming the field; the config in force
+  // stays), stores it as the next version with who and when, and rescores
+  // every customer. Blocks until done. Returns the stored config.
+  virtual Result<ScoringConfig> SetScoring(const Actor& actor, ScoringConfig config) = 0;
+  // Moves the windows to end at `as_of` and rescores every customer. Blocks.
+  virtual Status Reage(Micros as_of) = 0;
+  virtual Cutoffs CurrentCutoffs() const = 0;
+
+  // Reports; each reads one consistent state under the shared lock.
+  virtual Result<ParetoReport> Pareto(const ParetoQuery& query) const = 0;
+  virtual Result<TierReport> Tiers(const TierQuery& query) const = 0;
+  virtual Result<GroupReport> Group(const GroupQuery& query) const = 0;
+  virtual Result<PipelineReport> Pipeline() const = 0;
+  virtual Result<ContractReport> Contracts(uint32_t expiring_days, Micros as_of) const = 0;
+  virtual Result<ChurnReport> Churn(const ChurnQuery& query) const = 0;
+  virtual Result<SatisfactionReport> Satisfaction(Micros as_of) const = 0;
+  virtual Result<ConversionReport> Conversion(const ConversionQuery& query) const = 0;
+  virtual Result<OwnerKpiReport> OwnerKpis(Micros as_of) const = 0;
 
   virtual StoreCounts Counts() const = 0;
   virtual WriterStats Writer() const = 0;

@@ -117,3 +117,15 @@ class Result {
     ::crm::engine::Status crm_status_ = (expr);    \
     if (!crm_status_.ok()) return crm_status_;     \
   } while (0)
+
+namespace crm::engine::internal {
+// Reports a broken invariant (a bug, never bad input) and aborts.
+[[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
+}  // namespace crm::engine::internal
+
+// Always-on invariant check: a false `cond` is a bug in crm, so the process
+// stops with the condition and its place rather than corrupting data.
+#define CRM_CHECK(cond)                                                         \
+  do {                                                                          \
+    if (!(cond)) ::crm::engine::internal::CheckFailed(#cond, __FILE__, __LINE__); \
+  } while (0)
