@@ -307,18 +307,18 @@ void BM_Engine_HistoryPage1000(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_HistoryPage1000);
 
-// Interactions the write benchmarks created; deleted again (untimed) so that
+// Records the write benchmarks created; deleted again (untimed) so that
 // repeated runs measure the same dataset.
 std::mutex created_mu;
-std::vector<Id> created;
+std::vector<std::pair<EntityKind, Id>> created;
 
-void Remember(Id id) {
+void Remember(Id id, EntityKind kind = EntityKind::kInteraction) {
   std::lock_guard lock(created_mu);
-  created.push_back(id);
+  created.emplace_back(kind, id);
 }
 
 void DeleteCreated() {
-  std::vector<Id> ids;
+  std::vector<std::pair<EntityKind, Id>> ids;
   {
     std::lock_guard lock(created_mu);
     ids.swap(created);
@@ -328,8 +328,8 @@ void DeleteCreated() {
     for (size_t i = start; i < std::min(ids.size(), start + 4096); ++i) {
       WriteOp op;
       op.kind = WriteKind::kDelete;
-      op.entity = EntityKind::kInteraction;
-      op.id = ids[i];
+      op.entity = ids[i].first;
+      op.id = ids[i].second;
       ops.push_back(std::move(op));
     }
     dataset->engine->Write(Actor{}, std::move(ops), false);
@@ -444,6 +444,130 @@ void BM_Engine_GroupCommitAsync(benchmark::State& state) {
   DeleteCreated();  // after the loop: not timed
 }
 BENCHMARK(BM_Engine_GroupCommitAsync)->Arg(32)->Arg(256)->UseRealTime()->Iterations(5)->Unit(benchmark::kMillisecond);
+
+// ---- Value model and reports
+
+// The in-memory cost of keeping values, scores, rankings and cut-offs current
+// for one durable purchase: the writer's own clock around the value model's
+// work while it publishes (the commit itself is not counted).
+void BM_Value_IncrementalUpdate(benchmark::State& state) {
+  size_t i = 0;
+  for (auto _ : state) {
+    WriterStats before = dataset->engine->Writer();
+    Transaction t;
+    t.customer = dataset->ids[(i++ * 7919) % dataset->ids.size()];
+    t.time = 0;
+    t.amount = Money{12345, Currency("CNY")};
+    t.margin_minor_units = 2345;
+    auto id = dataset->engine->Create(Actor{}, t);
+    if (!id.ok()) state.SkipWithError(id.status().ToString().c_str());
+    Remember(id.ok() ? *id : 0, EntityKind::kTransaction);
+    WriterStats after = dataset->engine->Writer();
+    state.SetIterationTime(static_cast<double>(after.value_nanos - before.value_nanos) * 1e-9);
+  }
+  state.SetItemsProcessed(state.iterations());
+  DeleteCreated();  // after the loop: not timed
+}
+BENCHMARK(BM_Value_IncrementalUpdate)->UseManualTime()->Iterations(3000)->Unit(benchmark::kMicrosecond);
+
+// A weight change: every customer rescored, re-ranked, the config stored and
+// a tier snapshot written; end to end, as SetScoring's caller waits for it.
+void BM_Value_RescoreAfterWeightChange(benchmark::State& state) {
+  ScoringConfig original = dataset->engine->Scoring();
+  int n = 0;
+  for (auto _ : state) {
+    ScoringConfig c = original;
+    c.current_weights[static_cast<size_t>(Factor::kRevenue)] += (++n % 2) ? 0.1 : 0.2;
+    auto r = dataset->engine->SetScoring(Actor{}, c);
+    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(dataset->engine->Counts().customers));
+  state.PauseTiming();
+  (void)dataset->engine->SetScoring(Actor{}, original);
+  state.ResumeTiming();
+}
+BENCHMARK(BM_Value_RescoreAfterWeightChange)->UseRealTime()->Iterations(10)->Unit(benchmark::kMillisecond);
+
+// Re-ageing: the windows move to now, every customer's factors are summed
+// again from its history, then rescored and re-ranked.
+void BM_Value_Reage(benchmark::State& state) {
+  for (auto _ : state) {
+    Status s = dataset->engine->Reage(dataset->engine->Value(dataset->ids[0])->as_of + 1);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+  }
+}
+BENCHMARK(BM_Value_Reage)->UseRealTime()->Iterations(3)->Unit(benchmark::kMillisecond);
+
+// The customer's value summary alone (factors, contributions, tier, rank).
+void BM_Value_Summary(benchmark::State& state) {
+  size_t i = 0;
+  for (auto _ : state) {
+    auto v = dataset->engine->Value(dataset->ids[i++ % dataset->ids.size()]);
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Value_Summary);
+
+template <typename Fn>
+void RunReport(benchmark::State& state, Fn&& fn) {
+  for (auto _ : state) {
+    auto r = fn();
+    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+void BM_Report_ParetoCurrentValue(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Pareto({}); });
+}
+void BM_Report_ParetoRevenue(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Pareto({ParetoQuery::Metric::kRevenue, 20, 0}); });
+}
+void BM_Report_TiersWithMovements(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Tiers({1, 0}); });
+}
+void BM_Report_GroupByIndustry(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Group({Dimension::kIndustry, 0}); });
+}
+void BM_Report_GroupByOwner(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Group({Dimension::kOwner, 0}); });
+}
+void BM_Report_Pipeline(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Pipeline(); });
+}
+void BM_Report_Contracts(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Contracts(30, 0); });
+}
+void BM_Report_Churn(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Churn({}); });
+}
+void BM_Report_Satisfaction(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Satisfaction(0); });
+}
+void BM_Report_ConversionBySource(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->Conversion({false}); });
+}
+void BM_Report_OwnerKpis(benchmark::State& state) {
+  RunReport(state, [] { return dataset->engine->OwnerKpis(0); });
+}
+// A report for another as-of time: the windows are recomputed from scratch.
+void BM_Report_GroupByIndustryAsOfAnotherTime(benchmark::State& state) {
+  RunReport(state, [] {
+    return dataset->engine->Group({Dimension::kIndustry, dataset->engine->Value(dataset->ids[0])->as_of - 1});
+  });
+}
+BENCHMARK(BM_Report_ParetoCurrentValue)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_ParetoRevenue)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_TiersWithMovements)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_GroupByIndustry)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_GroupByOwner)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_Pipeline)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_Contracts)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_Churn)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_Satisfaction)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_ConversionBySource)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_OwnerKpis)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_Report_GroupByIndustryAsOfAnotherTime)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 

@@ -300,7 +300,9 @@ class EngineImpl final : public Engine {
     return WriterStats{batches_.load(std::memory_order_relaxed),
                        batched_ops_.load(std::memory_order_relaxed),
                        commit_micros_.load(std::memory_order_relaxed),
-                       map_growths_.load(std::memory_order_relaxed)};
+                       map_growths_.load(std::memory_order_relaxed),
+                       value_nanos_.load(std::memory_order_relaxed),
+                       value_customers_.load(std::memory_order_relaxed)};
   }
   MemoryUsage Memory() const override {
     std::shared_lock lock(lock_);
@@ -412,7 +414,8 @@ class EngineImpl final : public Engine {
   std::thread writer_;
 
   // Written by the writer thread, read by anyone.
-  std::atomic<uint64_t> batches_{0}, batched_ops_{0}, commit_micros_{0}, map_growths_{0};
+  std::atomic<uint64_t> batches_{0}, batched_ops_{0}, commit_micros_{0}, map_growths_{0},
+      value_nanos_{0}, value_customers_{0};
 
   // Writer-thread state.
   Counters committed_;  // as of the last commit
@@ -805,16 +808,24 @@ void EngineImpl::GrowMap() {
 
 void EngineImpl::Publish(std::vector<Effect>& effects) {
   std::unique_lock lock(lock_);
+  std::chrono::nanoseconds in_value{0};
   for (Effect& e : effects) {
+    auto started = std::chrono::steady_clock::now();
     if (e.record) {
       value_->OnPut(e.old ? &*e.old : nullptr, *e.record);
+      in_value += std::chrono::steady_clock::now() - started;
       store_.Put(std::move(*e.record));
     } else {
       value_->OnRemove(*e.old);
+      in_value += std::chrono::steady_clock::now() - started;
       store_.Remove(KindOf(*e.old), IdOf(*e.old));
     }
   }
-  value_->Finish(store_);
+  auto started = std::chrono::steady_clock::now();
+  size_t rescored = value_->Finish(store_);
+  in_value += std::chrono::steady_clock::now() - started;
+  value_nanos_.fetch_add(static_cast<uint64_t>(in_value.count()), std::memory_order_relaxed);
+  value_customers_.fetch_add(rescored, std::memory_order_relaxed);
   published_audit_sequence_ = counters_.audit_sequence;
 }
 

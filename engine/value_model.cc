@@ -602,13 +602,15 @@ void ValueModel::OnPut(const Record* old, const Record& now) {
 
 void ValueModel::OnRemove(const Record& old) { Contribute(old, -1); }
 
-void ValueModel::Finish(const Store& store) {
-  if (dirty_.empty()) return;
+size_t ValueModel::Finish(const Store& store) {
+  if (dirty_.empty()) return 0;
   std::sort(dirty_.begin(), dirty_.end());
   dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
   for (Id id : dirty_) Refresh(id, store);
+  size_t rescored = dirty_.size();
   dirty_.clear();
   state_->cut = ComputeCutoffs(*state_);
+  return rescored;
 }
 
 bool ValueModel::Has(Id id) const {

@@ -145,8 +145,8 @@ class ValueModel {
   void OnPut(const Record* old, const Record& now);
   void OnRemove(const Record& old);
   // Rescores every customer touched since the last Finish() and updates the
-  // cut-offs. O(touched x log n).
-  void Finish(const Store& store);
+  // cut-offs. O(touched x log n). Returns how many customers it rescored.
+  size_t Finish(const Store& store);
 
   // ---- Reads.
   const ScoringConfig& config() const { return state_->config; }

@@ -209,12 +209,16 @@ struct MemoryUsage {
 
 // What the writer has done since Open(): committed batches (LMDB
 // transactions), the ops in them, the time from taking a batch to publishing
-// it, and how often the LMDB map had to grow.
+// it, how often the LMDB map had to grow, and the value model's share.
 struct WriterStats {
   uint64_t batches = 0;
   uint64_t ops = 0;
   uint64_t busy_micros = 0;
   uint64_t map_growths = 0;
+  // Time spent keeping the value model current while publishing batches, and
+  // the customers it rescored (one per touched customer per batch).
+  uint64_t value_nanos = 0;
+  uint64_t value_customers = 0;
 };
 
 class Engine {
