@@ -7,6 +7,7 @@
 #include <kj/exception.h>
 
 #include <functional>
+#include <variant>
 #include <utility>
 
 #include "crm.capnp.h"
@@ -213,6 +214,53 @@ Batch::Pending<CreatedUser> Batch::CreateUser(const std::string& name, engine::R
       });
 }
 
+Batch::Pending<engine::ValueSummary> Batch::Value(engine::Id customer) {
+  return Add<engine::ValueSummary>(
+      [&](wire::Request::Builder req) { req.setValue(customer); },
+      [](wire::Response::Reader r) -> Result<engine::ValueSummary> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::VALUE));
+        engine::ValueSummary value;
+        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getValue(), &value));
+        return value;
+      });
+}
+
+Batch::Pending<ScoringState> Batch::Scoring() {
+  return Add<ScoringState>(
+      [](wire::Request::Builder req) { req.setScoring(); },
+      [](wire::Response::Reader r) -> Result<ScoringState> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::SCORING));
+        ScoringState state;
+        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getScoring(), &state));
+        return state;
+      });
+}
+
+Batch::Pending<engine::ScoringConfig> Batch::SetScoring(const engine::ScoringConfig& config) {
+  return Add<engine::ScoringConfig>(
+      [&](wire::Request::Builder req) { engine::Encode(config, req.initSetScoring()); },
+      [](wire::Response::Reader r) -> Result<engine::ScoringConfig> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::SCORING_SET));
+        engine::ScoringConfig stored;
+        CRM_RETURN_IF_ERROR(engine::Decode(r.getScoringSet(), &stored));
+        return stored;
+      });
+}
+
+Batch::Pending<Report> Batch::RunReport(const ReportQuery& query) {
+  return Add<Report>(
+      [&](wire::Request::Builder req) { protocol::ToWire(query, req.initReport()); },
+      [kind = query.index()](wire::Response::Reader r) -> Result<Report> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::REPORT));
+        Report report;
+        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getReport(), &report));
+        if (report.index() != kind) {
+          return Status::Internal("the server answered a report of another kind");
+        }
+        return report;
+      });
+}
+
 Status Batch::Run() {
   if (entries_.empty()) return Status::Ok();
   std::vector<Entry> entries;
@@ -400,6 +448,70 @@ Status Client::Delete(engine::EntityKind entity, engine::Id id, bool cascade) {
   ops[0].cascade = cascade;
   auto r = One(Write(std::move(ops), true));
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<engine::ValueSummary> Client::Value(engine::Id customer) {
+  Batch batch(*this);
+  auto p = batch.Value(customer);
+  batch.Run();
+  return p.Take();
+}
+
+Result<ScoringState> Client::Scoring() {
+  Batch batch(*this);
+  auto p = batch.Scoring();
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::ScoringConfig> Client::SetScoring(const engine::ScoringConfig& config) {
+  Batch batch(*this);
+  auto p = batch.SetScoring(config);
+  batch.Run();
+  return p.Take();
+}
+
+Result<Report> Client::RunReport(const ReportQuery& query) {
+  Batch batch(*this);
+  auto p = batch.RunReport(query);
+  batch.Run();
+  return p.Take();
+}
+
+template <typename T>
+Result<T> Client::ReportAs(const ReportQuery& query) {
+  Result<Report> report = RunReport(query);
+  if (!report.ok()) return report.status();
+  // RunReport checked that the answer is of the query's kind.
+  return std::get<T>(std::move(*report));
+}
+
+Result<engine::ParetoReport> Client::Pareto(const engine::ParetoQuery& query) {
+  return ReportAs<engine::ParetoReport>(query);
+}
+Result<engine::TierReport> Client::Tiers(const engine::TierQuery& query) {
+  return ReportAs<engine::TierReport>(query);
+}
+Result<engine::GroupReport> Client::Group(const engine::GroupQuery& query) {
+  return ReportAs<engine::GroupReport>(query);
+}
+Result<engine::PipelineReport> Client::Pipeline() {
+  return ReportAs<engine::PipelineReport>(PipelineQuery{});
+}
+Result<engine::ContractReport> Client::Contracts(uint32_t expiring_days, engine::Micros as_of) {
+  return ReportAs<engine::ContractReport>(ContractQuery{expiring_days, as_of});
+}
+Result<engine::ChurnReport> Client::Churn(const engine::ChurnQuery& query) {
+  return ReportAs<engine::ChurnReport>(query);
+}
+Result<engine::SatisfactionReport> Client::Satisfaction(engine::Micros as_of) {
+  return ReportAs<engine::SatisfactionReport>(SatisfactionQuery{as_of});
+}
+Result<engine::ConversionReport> Client::Conversion(const engine::ConversionQuery& query) {
+  return ReportAs<engine::ConversionReport>(query);
+}
+Result<engine::OwnerKpiReport> Client::OwnerKpis(engine::Micros as_of) {
+  return ReportAs<engine::OwnerKpiReport>(OwnerKpiQuery{as_of});
 }
 
 }  // namespace crm::client

@@ -60,12 +60,29 @@ struct RelatedCustomer {
   incoming @3 :Bool;
 }
 
+# One factor of a customer's value (see crm/engine/value.h) and what it adds
+# to each score.
+struct FactorValue {
+  factor @0 :Text;        # "revenue", "profit", ... (Factor names)
+  raw @1 :Float64;        # in the factor's own unit
+  normalized @2 :Float64; # after log scaling (bounded factors: as they are)
+  current @3 :Float64;    # weighted contribution to the current value
+  potential @4 :Float64;  # weighted contribution to the potential value
+}
+
 struct ValueSummary {
   scored @0 :Bool;
   currentValue @1 :Float64;
   potentialValue @2 :Float64;
-  tier @3 :Text;
-  valueClass @4 :Text;
+  tier @3 :Text;        # "none", "key", "development", "maintenance", "opportunity"
+  valueClass @4 :Text;  # "none", "high", "mid", "low"
+  highCurrent @5 :Bool;     # within the Pareto set
+  highPotential @6 :Bool;   # within the top potentialHighPercent by potential value
+  currentRank @7 :UInt64;   # 1 = the highest current value
+  customers @8 :UInt64;     # customers ranked
+  asOf @9 :Int64;           # the time the value windows end at
+  configVersion @10 :UInt64;
+  factors @11 :List(FactorValue);  # every factor, in Factor order
 }
 
 struct Card {
@@ -172,6 +189,233 @@ struct CreatedUser {
   token @1 :Text;   # shown once; the server keeps only its hash
 }
 
+# --- value, tiers and reports
+
+# The global cut-offs of the moment (scores as in ValueSummary).
+struct Cutoffs {
+  paretoCurrent @0 :Float64;  # current value >= this (and > 0): high current
+  highPotential @1 :Float64;  # potential value >= this (and > 0): high potential
+  classHigh @2 :Float64;
+  classMid @3 :Float64;
+  customers @4 :UInt64;
+  totalCurrent @5 :Float64;
+}
+
+struct ScoringState {
+  config @0 :R.ScoringConfig;           # in force (version 0: the built-in default)
+  history @1 :List(R.ScoringConfig);    # every stored version, oldest first
+  cutoffs @2 :Cutoffs;
+}
+
+struct ReportQuery {
+  union {
+    pareto :group {
+      metric @0 :Text;            # "current_value" (also ""), "revenue", "profit"
+      points @1 :UInt32 = 20;     # 1..1000
+      asOf @2 :Int64;             # 0 = the maintained model
+    }
+    tiers :group {
+      since @3 :Int64;            # movements since; 0 = none
+      asOf @4 :Int64;
+    }
+    group :group {
+      dimension @5 :Text;         # Dimension name: "industry", "country", ...
+      asOf @6 :Int64;
+    }
+    pipeline @7 :Void;
+    contracts :group {
+      expiringDays @8 :UInt32 = 30;
+      asOf @9 :Int64;
+    }
+    churn :group {
+      inactiveDays @10 :UInt32 = 90;
+      revenueDrop @11 :Float64 = 0.5;  # 0..1
+      limit @12 :UInt32 = 100;         # 1..10000
+      asOf @13 :Int64;
+    }
+    satisfaction :group {
+      asOf @14 :Int64;
+    }
+    conversion :group {
+      byCampaign @15 :Bool;       # false: by lead source
+    }
+    ownerKpis :group {
+      asOf @16 :Int64;
+    }
+  }
+}
+
+struct ParetoPoint {
+  customers @0 :Float64;  # top share of customers, 0..1
+  value @1 :Float64;      # share of the total they hold, 0..1
+}
+
+struct ParetoReport {
+  asOf @0 :Int64;
+  customers @1 :UInt64;
+  total @2 :Float64;   # of the metric (money metrics in minor units)
+  top10 @3 :Float64;   # share of the total held by the top 10% of customers
+  top20 @4 :Float64;
+  top50 @5 :Float64;
+  customersFor80 @6 :Float64;  # fewest customers (share) holding 80% of the total
+  curve @7 :List(ParetoPoint); # ascending, ending at (1, 1) when total > 0
+}
+
+struct TierCount {
+  tier @0 :Text;
+  customers @1 :UInt64;
+  value @2 :Float64;  # sum of current value
+}
+
+struct TierMovement {
+  from @0 :Text;  # tier names; "none": did not exist / no longer exists
+  to @1 :Text;
+  customers @2 :UInt64;
+}
+
+struct TierReport {
+  asOf @0 :Int64;
+  configVersion @1 :UInt64;
+  cutoffs @2 :Cutoffs;
+  tiers @3 :List(TierCount);          # every tier, "none" first
+  valueClasses @4 :List(UInt64);      # customers per value class: none, high, mid, low
+  hasBaseline @5 :Bool;
+  baselineAt @6 :Int64;
+  movements @7 :List(TierMovement);   # only the non-zero cells
+}
+
+struct GroupRow {
+  key @0 :Text;
+  customers @1 :UInt64;
+  revenue @2 :Int64;   # minor units
+  profit @3 :Int64;
+  pipeline @4 :Int64;
+  currentValue @5 :Float64;
+  potentialValue @6 :Float64;
+  keyCustomers @7 :UInt64;
+}
+
+struct GroupReport {
+  asOf @0 :Int64;
+  dimension @1 :Text;
+  rows @2 :List(GroupRow);
+}
+
+struct PipelineRow {
+  stage @0 :UInt8;  # Stage
+  count @1 :UInt64;
+  amount @2 :Int64;
+  weighted @3 :Int64;
+  conversion @4 :Float64;  # -1 for won and lost
+}
+
+struct PipelineReport {
+  stages @0 :List(PipelineRow);
+  open @1 :UInt64;
+  openAmount @2 :Int64;
+  openWeighted @3 :Int64;
+  winRate @4 :Float64;
+}
+
+struct ContractRow {
+  status @0 :UInt8;  # ContractStatus
+  count @1 :UInt64;
+  amount @2 :Int64;
+  paid @3 :Int64;
+  outstanding @4 :Int64;
+}
+
+struct ContractReport {
+  asOf @0 :Int64;
+  statuses @1 :List(ContractRow);
+  expiringDays @2 :UInt32;
+  expiring @3 :UInt64;
+  expiringAmount @4 :Int64;
+  overduePayment @5 :UInt64;
+}
+
+struct ChurnRow {
+  customer @0 :UInt64;
+  name @1 :Text;
+  owner @2 :UInt64;
+  lastActivity @3 :Int64;
+  daysInactive @4 :UInt32;
+  revenue @5 :Int64;
+  previousRevenue @6 :Int64;
+  currentValue @7 :Float64;
+  tier @8 :Text;
+  inactive @9 :Bool;
+  falling @10 :Bool;
+}
+
+struct ChurnReport {
+  asOf @0 :Int64;
+  atRisk @1 :UInt64;
+  rows @2 :List(ChurnRow);
+}
+
+struct SatisfactionReport {
+  asOf @0 :Int64;
+  rated @1 :UInt64;
+  average @2 :Float64;
+  ratings @3 :List(UInt64);  # five counts, [0] = 1 star
+  complaints @4 :UInt64;
+  open @5 :UInt64;
+  inProgress @6 :UInt64;
+  resolved @7 :UInt64;
+  customersRated @8 :UInt64;
+  customersWithComplaints @9 :UInt64;
+}
+
+struct ConversionRow {
+  key @0 :Text;
+  opportunities @1 :UInt64;
+  won @2 :UInt64;
+  lost @3 :UInt64;
+  open @4 :UInt64;
+  winRate @5 :Float64;
+  wonAmount @6 :Int64;
+  openWeighted @7 :Int64;
+}
+
+struct ConversionReport {
+  byCampaign @0 :Bool;
+  rows @1 :List(ConversionRow);
+}
+
+struct OwnerKpiRow {
+  owner @0 :UInt64;
+  name @1 :Text;
+  customers @2 :UInt64;
+  keyCustomers @3 :UInt64;
+  revenue @4 :Int64;
+  previousRevenue @5 :Int64;
+  growth @6 :Float64;
+  interactions @7 :UInt64;
+  contactsPerKeyCustomer @8 :Float64;
+  openComplaints @9 :UInt64;
+  overdueTasks @10 :UInt64;
+}
+
+struct OwnerKpiReport {
+  asOf @0 :Int64;
+  rows @1 :List(OwnerKpiRow);
+}
+
+struct Report {
+  union {
+    pareto @0 :ParetoReport;
+    tiers @1 :TierReport;
+    group @2 :GroupReport;
+    pipeline @3 :PipelineReport;
+    contracts @4 :ContractReport;
+    churn @5 :ChurnReport;
+    satisfaction @6 :SatisfactionReport;
+    conversion @7 :ConversionReport;
+    ownerKpis @8 :OwnerKpiReport;
+  }
+}
+
 # --- the envelope
 
 struct Request {
@@ -199,6 +443,10 @@ struct Request {
     counts @12 :Void;
     createUser @13 :NewUser;  # admin only
     listUsers @14 :Void;      # admin and manager
+    value @15 :UInt64;        # a customer's value summary; every role
+    scoring @16 :Void;        # config in force, history, cut-offs; every role
+    setScoring @17 :R.ScoringConfig;  # admin only; rescores every customer
+    report @18 :ReportQuery;  # admin and manager
   }
 }
 
@@ -216,5 +464,9 @@ struct Response {
     counts @9 :Counts;
     createdUser @10 :CreatedUser;
     users @11 :List(R.User);
+    value @12 :ValueSummary;
+    scoring @13 :ScoringState;
+    scoringSet @14 :R.ScoringConfig;  # the stored config, with version, who and when
+    report @15 :Report;
   }
 }

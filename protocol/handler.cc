@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "crm.capnp.h"
@@ -44,10 +46,14 @@ Status Under(Status status, const std::string& prefix) {
   return Status(status.code(), status.message(), std::move(field), status.existing_id());
 }
 
-Status Require(const engine::User& user, bool allowed, std::string_view permission) {
+// `hint` says who has the permission ("the admin role"), when given.
+Status Require(const engine::User& user, bool allowed, std::string_view permission,
+               std::string_view hint = {}) {
   if (allowed) return Status::Ok();
-  return Status::PermissionDenied("role " + std::string(engine::Name(user.role)) +
-                                  " lacks permission " + std::string(permission));
+  std::string message = "role " + std::string(engine::Name(user.role)) + " lacks permission " +
+                        std::string(permission);
+  if (!hint.empty()) message += ": " + std::string(permission) + " requires " + std::string(hint);
+  return Status::PermissionDenied(std::move(message));
 }
 
 bool IsAdmin(const engine::User& user) { return user.role == Role::kAdmin; }
@@ -172,6 +178,10 @@ class Dispatch {
       }
       case wire::Request::CREATE_USER: return CreateUser(request.getCreateUser(), reply);
       case wire::Request::LIST_USERS: return ListUsers();
+      case wire::Request::VALUE: return Value(request.getValue());
+      case wire::Request::SCORING: return Scoring();
+      case wire::Request::SET_SCORING: return SetScoring(request.getSetScoring());
+      case wire::Request::REPORT: return Report(request.getReport());
     }
     return ErrorFrame(id_, Status::InvalidArgument("unknown operation"));
   }
@@ -392,6 +402,89 @@ class Dispatch {
     for (unsigned i = 0; i < users.size(); ++i) {
       engine::Encode(Public(std::move(users[i])), list[i]);
     }
+    return out.Frame();
+  }
+
+  // ---- value, tiers and reports
+
+  kj::Array<capnp::word> Value(engine::Id customer) {
+    engine::Result<engine::ValueSummary> value = engine_.Value(customer);
+    if (!value.ok()) {
+      const Status& s = value.status();
+      return ErrorFrame(id_, Status(s.code(), s.message(), "value", s.existing_id()));
+    }
+    Out out(id_);
+    ToWire(*value, out.response.initValue());
+    return out.Frame();
+  }
+
+  kj::Array<capnp::word> Scoring() {
+    ScoringState state;
+    state.config = engine_.Scoring();
+    state.cutoffs = engine_.CurrentCutoffs();
+    engine::Result<std::vector<engine::ScoringConfig>> history = engine_.ScoringHistory();
+    if (!history.ok()) return ErrorFrame(id_, Prefixed(history.status(), "scoring"));
+    state.history = std::move(*history);
+    Out out(id_);
+    ToWire(state, out.response.initScoring());
+    return out.Frame();
+  }
+
+  // Runs on the calling thread until the engine has stored the config and
+  // rescored every customer (see protocol/README.md): a rare admin action,
+  // and the server's other io threads go on serving meanwhile.
+  kj::Array<capnp::word> SetScoring(schema::ScoringConfig::Reader in) {
+    Status s = Require(session_.user, IsAdmin(session_.user), "set_scoring", "the admin role");
+    if (!s.ok()) return ErrorFrame(id_, s);
+    engine::ScoringConfig config;
+    s = Under(engine::Decode(in, &config), "set_scoring");
+    if (!s.ok()) return ErrorFrame(id_, s);
+    engine::Result<engine::ScoringConfig> stored =
+        engine_.SetScoring(engine::Actor{session_.user.id}, std::move(config));
+    if (!stored.ok()) return ErrorFrame(id_, Prefixed(stored.status(), "set_scoring"));
+    Out out(id_);
+    engine::Encode(*stored, out.response.initScoringSet());
+    return out.Frame();
+  }
+
+  kj::Array<capnp::word> Report(wire::ReportQuery::Reader in) {
+    Status s = Require(session_.user, IsManagerOrAdmin(session_.user), "read_reports",
+                       "the admin or manager role");
+    if (!s.ok()) return ErrorFrame(id_, s);
+    ReportQuery query;
+    s = Under(FromWire(in, &query), "report");
+    if (!s.ok()) return ErrorFrame(id_, s);
+    static constexpr const char* kNames[] = {"pareto",       "tiers",      "group",
+                                             "pipeline",     "contracts",  "churn",
+                                             "satisfaction", "conversion", "owner_kpis"};
+    const std::string field = std::string("report.") + kNames[query.index()];
+    engine::Result<protocol::Report> report = std::visit(
+        [&](const auto& q) -> engine::Result<protocol::Report> {
+          using T = std::decay_t<decltype(q)>;
+          auto wrap = [](auto r) -> engine::Result<protocol::Report> {
+            if (!r.ok()) return r.status();
+            return protocol::Report(std::move(*r));
+          };
+          if constexpr (std::is_same_v<T, engine::ParetoQuery>) return wrap(engine_.Pareto(q));
+          if constexpr (std::is_same_v<T, engine::TierQuery>) return wrap(engine_.Tiers(q));
+          if constexpr (std::is_same_v<T, engine::GroupQuery>) return wrap(engine_.Group(q));
+          if constexpr (std::is_same_v<T, PipelineQuery>) return wrap(engine_.Pipeline());
+          if constexpr (std::is_same_v<T, ContractQuery>) {
+            return wrap(engine_.Contracts(q.expiring_days, q.as_of));
+          }
+          if constexpr (std::is_same_v<T, engine::ChurnQuery>) return wrap(engine_.Churn(q));
+          if constexpr (std::is_same_v<T, SatisfactionQuery>) {
+            return wrap(engine_.Satisfaction(q.as_of));
+          }
+          if constexpr (std::is_same_v<T, engine::ConversionQuery>) {
+            return wrap(engine_.Conversion(q));
+          }
+          if constexpr (std::is_same_v<T, OwnerKpiQuery>) return wrap(engine_.OwnerKpis(q.as_of));
+        },
+        query);
+    if (!report.ok()) return ErrorFrame(id_, Prefixed(report.status(), field));
+    Out out(id_);
+    ToWire(*report, out.response.initReport());
     return out.Frame();
   }
 

@@ -1,89 +1,92 @@
 #include "card_format.h"
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
 namespace crm::tools {
+
+// ------------------------------------------------------------------ Json
+
+Json& Json::Open(char bracket) {
+  Comma();
+  out_ += bracket;
+  first_ = true;
+  return *this;
+}
+Json& Json::Close(char bracket) {
+  out_ += bracket;
+  first_ = false;
+  return *this;
+}
+Json& Json::Key(std::string_view key) {
+  Comma();
+  Quote(key);
+  out_ += ':';
+  first_ = true;
+  return *this;
+}
+Json& Json::Str(std::string_view value) {
+  Comma();
+  Quote(value);
+  return *this;
+}
+Json& Json::Int(int64_t value) {
+  Comma();
+  out_ += std::to_string(value);
+  return *this;
+}
+Json& Json::UInt(uint64_t value) {
+  Comma();
+  out_ += std::to_string(value);
+  return *this;
+}
+Json& Json::Num(double value) {
+  Comma();
+  if (!std::isfinite(value)) {
+    out_ += "null";
+    return *this;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", value);
+  out_ += buf;
+  return *this;
+}
+Json& Json::Bool(bool value) {
+  Comma();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+void Json::Comma() {
+  if (!first_) out_ += ',';
+  first_ = false;
+}
+void Json::Quote(std::string_view s) {
+  out_ += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\r': out_ += "\\r"; break;
+      case '\t': out_ += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out_ += buf;
+        } else {
+          out_ += c;
+        }
+    }
+  }
+  out_ += '"';
+}
+
 namespace {
 
 using namespace crm::engine;
-
-// A minimal streaming JSON writer: commas and escaping are its whole job.
-class Json {
- public:
-  Json& Open(char bracket) {
-    Comma();
-    out_ += bracket;
-    first_ = true;
-    return *this;
-  }
-  Json& Close(char bracket) {
-    out_ += bracket;
-    first_ = false;
-    return *this;
-  }
-  Json& Key(std::string_view key) {
-    Comma();
-    Quote(key);
-    out_ += ':';
-    first_ = true;
-    return *this;
-  }
-  Json& Str(std::string_view value) {
-    Comma();
-    Quote(value);
-    return *this;
-  }
-  Json& Int(int64_t value) {
-    Comma();
-    out_ += std::to_string(value);
-    return *this;
-  }
-  Json& UInt(uint64_t value) {
-    Comma();
-    out_ += std::to_string(value);
-    return *this;
-  }
-  Json& Bool(bool value) {
-    Comma();
-    out_ += value ? "true" : "false";
-    return *this;
-  }
-  Json& Field(std::string_view key, std::string_view value) { return Key(key).Str(value); }
-  Json& Field(std::string_view key, int64_t value) { return Key(key).Int(value); }
-  Json& UField(std::string_view key, uint64_t value) { return Key(key).UInt(value); }
-  std::string Take() { return std::move(out_); }
-
- private:
-  void Comma() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void Quote(std::string_view s) {
-    out_ += '"';
-    for (char c : s) {
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += c;
-          }
-      }
-    }
-    out_ += '"';
-  }
-  std::string out_;
-  bool first_ = true;
-};
 
 void MoneyJson(Json& j, std::string_view key, const Money& m) {
   j.Key(key).Open('{').Field("minor_units", m.minor_units).Field("currency", m.currency.code())
@@ -232,6 +235,95 @@ std::string FormatMoney(const Money& m) {
   return (negative ? "-" : "") + grouped + tail + " " + std::string(m.currency.code());
 }
 
+std::string FormatCount(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string grouped;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return grouped;
+}
+
+std::string FormatMinor(double minor_units) {
+  if (!std::isfinite(minor_units)) return "-";
+  const double rounded = std::llround(minor_units);
+  const bool negative = rounded < 0;
+  const uint64_t cents = static_cast<uint64_t>(negative ? -rounded : rounded);
+  char tail[8];
+  std::snprintf(tail, sizeof(tail), ".%02u", static_cast<unsigned>(cents % 100));
+  return (negative ? "-" : "") + FormatCount(cents / 100) + tail;
+}
+
+std::string FormatFixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, value);
+  return buf;
+}
+
+bool IsMoneyFactor(Factor f) {
+  return f == Factor::kRevenue || f == Factor::kProfit || f == Factor::kPipeline ||
+         f == Factor::kRetentionCost || f == Factor::kModelValue;
+}
+
+std::string FormatFactorRaw(Factor f, double raw) {
+  if (IsMoneyFactor(f)) return FormatMinor(raw);
+  switch (f) {
+    case Factor::kFrequency: return FormatFixed(raw, 2) + "/yr";
+    case Factor::kGrowth: return FormatFixed(raw * 100, 1) + "%";
+    case Factor::kComplaints: return FormatFixed(raw, 0);
+    case Factor::kTenure: return FormatFixed(raw, 0) + " d";
+    default: return FormatFixed(raw, 3);
+  }
+}
+
+std::string ValueToText(const ValueSummary& v) {
+  if (!v.scored) return "-- value\n  not scored yet\n";
+  std::string out = "-- value  (windows ending " + FormatTime(v.as_of) + ", scoring v" +
+                    std::to_string(v.config_version) + ")\n";
+  std::string tier(Name(v.tier));
+  std::vector<std::string> flags;
+  if (v.high_current) flags.push_back("high current");
+  if (v.high_potential) flags.push_back("high potential");
+  if (!flags.empty()) tier += " (" + Join(flags, ", ") + ")";
+  out += "  " + Pad("current value", 16) + FormatFixed(v.current_value, 2) + "\n";
+  out += "  " + Pad("potential value", 16) + FormatFixed(v.potential_value, 2) + "\n";
+  out += "  " + Pad("tier", 16) + tier + "\n";
+  out += "  " + Pad("class", 16) + std::string(Name(v.value_class)) + "\n";
+  out += "  " + Pad("rank", 16) + FormatCount(v.current_rank) + " of " +
+         FormatCount(v.customers) + "\n";
+  out += "  why:  " + Pad("factor", 15) + Pad("raw", 17) + Pad("normalized", 12) +
+         Pad("current", 10) + "potential\n";
+  for (int f = 0; f < kFactorCount; ++f) {
+    const FactorValue& fv = v.factors[f];
+    const Factor factor = static_cast<Factor>(f);
+    if (fv.raw == 0 && fv.current == 0 && fv.potential == 0) continue;
+    char row[160];
+    std::snprintf(row, sizeof(row), "        %-15s%16s %10.3f %+9.3f %+9.3f\n",
+                  std::string(Name(factor)).c_str(), FormatFactorRaw(factor, fv.raw).c_str(),
+                  fv.normalized, fv.current, fv.potential);
+    out += row;
+  }
+  return out;
+}
+
+void ValueJson(Json& j, const ValueSummary& v) {
+  j.Open('{').BField("scored", v.scored);
+  j.NField("current_value", v.current_value).NField("potential_value", v.potential_value);
+  j.Field("tier", Name(v.tier)).Field("value_class", Name(v.value_class));
+  j.BField("high_current", v.high_current).BField("high_potential", v.high_potential);
+  j.UField("current_rank", v.current_rank).UField("customers", v.customers);
+  j.Field("as_of", v.as_of).UField("config_version", v.config_version);
+  j.Key("factors").Open('[');
+  for (int f = 0; f < kFactorCount; ++f) {
+    const FactorValue& fv = v.factors[f];
+    j.Open('{').Field("factor", Name(static_cast<Factor>(f))).NField("raw", fv.raw)
+        .NField("normalized", fv.normalized).NField("current", fv.current)
+        .NField("potential", fv.potential).Close('}');
+  }
+  j.Close(']').Close('}');
+}
+
 std::string CardToText(const CustomerCard& card) {
   const Customer& c = card.customer;
   std::string out;
@@ -265,12 +357,12 @@ std::string CardToText(const CustomerCard& card) {
     line("occupation", c.occupation);
     line("income", c.income_band == IncomeBand::kUnknown ? "" : std::string(Name(c.income_band)));
   }
-  line("tier", card.value.scored ? card.value.tier + " / " + card.value.value_class : "");
   line("history", std::to_string(card.interaction_count) + " interactions (last " +
                       FormatTime(card.last_interaction_at) + "), " +
                       std::to_string(card.transaction_count) + " transactions (last " +
                       FormatTime(card.last_transaction_at) + ")");
 
+  out += ValueToText(card.value);
   if (!card.contacts.empty()) {
     out += "-- contacts\n";
     for (const Contact& ct : card.contacts) {
@@ -330,13 +422,8 @@ std::string CardToJson(const CustomerCard& card) {
   j.Open('{').Key("customer");
   CustomerJson(j, card.customer);
   ListJson(j, "contacts", card.contacts, ContactJson);
-  j.Key("value").Open('{').Key("scored").Bool(card.value.scored);
-  if (card.value.scored) {
-    j.Key("current_value").Str(std::to_string(card.value.current_value));
-    j.Key("potential_value").Str(std::to_string(card.value.potential_value));
-    j.Field("tier", card.value.tier).Field("value_class", card.value.value_class);
-  }
-  j.Close('}');
+  j.Key("value");
+  ValueJson(j, card.value);
   ListJson(j, "recent_interactions", card.recent_interactions, InteractionJson);
   ListJson(j, "open_complaints", card.open_complaints, InteractionJson);
   ListJson(j, "open_opportunities", card.open_opportunities, OpportunityJson);

@@ -34,6 +34,8 @@
 #include "crm/engine/engine.h"
 #include "crm/engine/model.h"
 #include "crm/engine/status.h"
+#include "crm/engine/value.h"
+#include "crm/protocol/convert.h"
 #include "crm/protocol/framing.h"
 
 namespace crm::client {
@@ -74,6 +76,14 @@ struct EmbeddedOptions {
   std::chrono::milliseconds request_timeout{30000};
   protocol::Limits limits;
 };
+
+using protocol::ContractQuery;
+using protocol::OwnerKpiQuery;
+using protocol::PipelineQuery;
+using protocol::Report;
+using protocol::ReportQuery;
+using protocol::SatisfactionQuery;
+using protocol::ScoringState;
 
 // A user made by CreateUser(): the token is shown this once.
 struct CreatedUser {
@@ -132,6 +142,11 @@ class Batch {
   Pending<std::vector<engine::User>> ListUsers();
   Pending<CreatedUser> CreateUser(const std::string& name, engine::Role role,
                                   const std::string& team);
+  Pending<engine::ValueSummary> Value(engine::Id customer);
+  Pending<ScoringState> Scoring();
+  Pending<engine::ScoringConfig> SetScoring(const engine::ScoringConfig& config);
+  // Any report; the result holds the alternative matching the query's.
+  Pending<Report> RunReport(const ReportQuery& query);
 
   // Requests added and not yet run.
   size_t size() const;
@@ -196,6 +211,29 @@ class Client {
   Result<CreatedUser> CreateUser(const std::string& name, engine::Role role,
                                  const std::string& team);
 
+  // ---- Value, tiers and reports (crm/engine/value.h).
+  // One customer's value summary, as on its card. Every role.
+  Result<engine::ValueSummary> Value(engine::Id customer);
+  // The config in force, every stored version and the current cut-offs.
+  // Every role.
+  Result<ScoringState> Scoring();
+  // Admin only. Stores `config` as the next version and rescores every
+  // customer; returns after the rescore, with the stored config (version,
+  // who, when). InvalidArgument naming the field ("set_scoring.pareto_percent")
+  // leaves the config in force unchanged.
+  Result<engine::ScoringConfig> SetScoring(const engine::ScoringConfig& config);
+  // Reports, admin and manager only; as the Engine's calls of the same name.
+  Result<Report> RunReport(const ReportQuery& query);
+  Result<engine::ParetoReport> Pareto(const engine::ParetoQuery& query);
+  Result<engine::TierReport> Tiers(const engine::TierQuery& query);
+  Result<engine::GroupReport> Group(const engine::GroupQuery& query);
+  Result<engine::PipelineReport> Pipeline();
+  Result<engine::ContractReport> Contracts(uint32_t expiring_days = 30, engine::Micros as_of = 0);
+  Result<engine::ChurnReport> Churn(const engine::ChurnQuery& query);
+  Result<engine::SatisfactionReport> Satisfaction(engine::Micros as_of = 0);
+  Result<engine::ConversionReport> Conversion(const engine::ConversionQuery& query);
+  Result<engine::OwnerKpiReport> OwnerKpis(engine::Micros as_of = 0);
+
  protected:
   Client() = default;
 
@@ -216,6 +254,8 @@ class Client {
 
  private:
   friend class Batch;
+  template <typename T>
+  Result<T> ReportAs(const ReportQuery& query);
   // Runs a batch's entries: one Exchange, then each entry's decoder.
   Status RunEntries(std::vector<Batch::Entry>& entries);
 

@@ -7,8 +7,12 @@
 // Proto getters throw kj::Exception, which the caller's boundary catches.
 #pragma once
 
+#include <variant>
+#include <vector>
+
 #include "crm.capnp.h"
 #include "crm/engine/engine.h"
+#include "crm/engine/value.h"
 
 namespace crm::protocol {
 
@@ -40,5 +44,64 @@ engine::Status FromWire(wire::WriteResult::Reader in, engine::WriteResult* out);
 
 void ToWire(const engine::StoreCounts& counts, wire::Counts::Builder out);
 engine::StoreCounts FromWire(wire::Counts::Reader in);
+
+// ---- Value, tiers and reports.
+
+// Tier and value class travel as their names, factors by name: an unknown
+// name is InvalidArgument naming the field ("tier", "factors[3].factor").
+// Factors the peer did not send stay zero.
+void ToWire(const engine::ValueSummary& value, wire::ValueSummary::Builder out);
+engine::Status FromWire(wire::ValueSummary::Reader in, engine::ValueSummary* out);
+
+void ToWire(const engine::Cutoffs& cutoffs, wire::Cutoffs::Builder out);
+engine::Cutoffs FromWire(wire::Cutoffs::Reader in);
+
+// What the scoring request answers: the config in force, every stored
+// version (oldest first) and the cut-offs of the moment.
+struct ScoringState {
+  engine::ScoringConfig config;
+  std::vector<engine::ScoringConfig> history;
+  engine::Cutoffs cutoffs;
+};
+void ToWire(const ScoringState& state, wire::ScoringState::Builder out);
+engine::Status FromWire(wire::ScoringState::Reader in, ScoringState* out);
+
+// The queries of the reports that take no engine query struct.
+struct PipelineQuery {};
+struct ContractQuery {
+  uint32_t expiring_days = 30;
+  engine::Micros as_of = 0;
+};
+struct SatisfactionQuery {
+  engine::Micros as_of = 0;
+};
+struct OwnerKpiQuery {
+  engine::Micros as_of = 0;
+};
+
+// One report request, and its answer (the same alternative index).
+using ReportQuery = std::variant<engine::ParetoQuery, engine::TierQuery, engine::GroupQuery,
+                                 PipelineQuery, ContractQuery, engine::ChurnQuery,
+                                 SatisfactionQuery, engine::ConversionQuery, OwnerKpiQuery>;
+using Report = std::variant<engine::ParetoReport, engine::TierReport, engine::GroupReport,
+                            engine::PipelineReport, engine::ContractReport, engine::ChurnReport,
+                            engine::SatisfactionReport, engine::ConversionReport,
+                            engine::OwnerKpiReport>;
+
+// The metric's wire name: "current_value", "revenue", "profit"; Parse
+// accepts "" as current_value.
+std::string_view Name(engine::ParetoQuery::Metric metric);
+bool Parse(std::string_view name, engine::ParetoQuery::Metric* out);
+
+// Unknown metric or dimension names are InvalidArgument naming the field
+// under the report's name ("pareto.metric", "group.dimension"). Ranges
+// (points, limit, ...) are the engine's to check.
+void ToWire(const ReportQuery& query, wire::ReportQuery::Builder out);
+engine::Status FromWire(wire::ReportQuery::Reader in, ReportQuery* out);
+
+// Stage, contract status and tier names out of range are InvalidArgument
+// naming the field ("pipeline.stages[2].stage").
+void ToWire(const Report& report, wire::Report::Builder out);
+engine::Status FromWire(wire::Report::Reader in, Report* out);
 
 }  // namespace crm::protocol
