@@ -459,23 +459,30 @@ void ValueModel::Derive(CustomerValue& v, const CustomerNode& node) const {
   }
 }
 
-void ValueModel::Refresh(Id id, const Store& store) {
+bool ValueModel::Refresh(Id id, const Store& store) {
   CustomerValue& v = values_.GetOrCreate(id);
   ScorePair& scores = state_->scores.GetOrCreate(id);
-  if (v.present) {
-    state_->current.Erase({scores.current, id});
-    state_->potential.Erase({scores.potential, id});
-  }
   const CustomerNode* node = store.Node(id);
+  bool was_ranked = v.present;
+  ScorePair before = scores;
   if (node == nullptr) {
     v = CustomerValue{};
     scores = ScorePair{};
-    return;
+  } else {
+    Derive(v, *node);
+    scores = ScoreOf(v, config());
+    // Most interactions move no score: then the rankings stay as they are.
+    if (was_ranked && scores == before) return false;
   }
-  Derive(v, *node);
-  scores = ScoreOf(v, config());
-  state_->current.Insert({scores.current, id});
-  state_->potential.Insert({scores.potential, id});
+  if (was_ranked) {
+    state_->current.Erase({before.current, id});
+    state_->potential.Erase({before.potential, id});
+  }
+  if (node != nullptr) {
+    state_->current.Insert({scores.current, id});
+    state_->potential.Insert({scores.potential, id});
+  }
+  return true;
 }
 
 std::unique_ptr<ValueModel> ValueModel::Build(const Store& store, const ScoringConfig& config,
@@ -606,10 +613,11 @@ size_t ValueModel::Finish(const Store& store) {
   if (dirty_.empty()) return 0;
   std::sort(dirty_.begin(), dirty_.end());
   dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
-  for (Id id : dirty_) Refresh(id, store);
+  bool ranks_moved = false;
+  for (Id id : dirty_) ranks_moved |= Refresh(id, store);
   size_t rescored = dirty_.size();
   dirty_.clear();
-  state_->cut = ComputeCutoffs(*state_);
+  if (ranks_moved) state_->cut = ComputeCutoffs(*state_);
   return rescored;
 }
 

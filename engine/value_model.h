@@ -172,7 +172,9 @@ class ValueModel {
   ValueModel() = default;
   // Sets everything but the aggregates from the customer's node.
   void Derive(CustomerValue& v, const CustomerNode& node) const;
-  void Refresh(Id id, const Store& store);
+  // Re-derives one customer and moves it in the rankings; false when its
+  // scores did not change (the rankings are untouched).
+  bool Refresh(Id id, const Store& store);
   void Contribute(const Record& record, int sign);
 
   Micros as_of_ = 0;
