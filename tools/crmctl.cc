@@ -20,6 +20,7 @@
 
 #include "card_format.h"
 #include "crm/client/client.h"
+#include "crmctl_value.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
 #include "data_dir.h"
@@ -49,6 +50,29 @@ commands:
   user add  add a user, print its token:    user add --name N --role admin|manager|agent [--team T]
   users     list users
   stats     record counts                   [--json]
+  tiers     the scoring config in force: weights, units, percents, window, cut-offs, tier
+            counts                          [--json]
+  tiers history                             every stored config version [--json]
+  tiers set change the config in force (admin): starts from it, changes what is given
+              --current F=W[,F=W]  --potential F=W  --unit F=U (money factors in units)
+              --pareto P  --potential-high P  --high-class P  --mid-class P
+              --window-days N  --half-life-days N  --loyalty-days N
+              --contact-cost X  --hour-cost X  --discount-rate R
+            options may repeat: --current revenue=0.4 --current profit=0.2
+  report    analytics (admin and manager); every report takes --json
+    pareto        [--metric current_value|revenue|profit] [--points N] [--as-of T]
+                  [--chart] [--svg FILE]
+    tiers         [--since T] [--as-of T]     counts, cut-offs, movements since T
+    group         --by DIMENSION [--as-of T]  industry country province city lifecycle
+                  category payment_method credit_level size tier owner team kind value_class
+    pipeline                                  opportunities per stage, conversion, win rate
+    contracts     [--expiring-days N] [--as-of T]
+    churn         [--inactive-days N] [--revenue-drop 0.5] [--limit N] [--as-of T]
+    satisfaction  [--as-of T]
+    conversion    [--by source|campaign]
+    kpi           [--as-of T]                 key-customer KPIs per owner
+  T is 2026-06-30 (the end of that day, UTC) or 2026-06-30T12:00:00Z. The value commands
+  exit 1 on a bad option or a refusal.
 
 ENTITY is customer, contact, interaction, transaction, opportunity, contract or task.
 Fields (lists are comma-separated):
@@ -103,7 +127,9 @@ uint64_t ParseCount(const Args& args, const std::string& name, uint64_t fallback
 }
 
 Args ParseArgs(int argc, char** argv) {
-  static const std::vector<std::string> kFlags = {"json", "no-sync", "cascade"};
+  static const std::vector<std::string> kFlags = {"json", "no-sync", "cascade", "chart"};
+  // Options that may repeat: their values are joined with commas.
+  static const std::vector<std::string> kLists = {"current", "potential", "unit"};
   Args args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -124,7 +150,13 @@ Args ParseArgs(int argc, char** argv) {
       if (i + 1 >= argc) Fail("--" + name + " needs a value");
       value = argv[++i];
     }
-    args.values[name] = value;
+    auto it = args.values.find(name);
+    if (it != args.values.end() &&
+        std::find(kLists.begin(), kLists.end(), name) != kLists.end()) {
+      it->second += "," + value;
+    } else {
+      args.values[name] = value;
+    }
   }
   return args;
 }
@@ -558,6 +590,8 @@ int main(int argc, char** argv) {
       {"user", [&](Client& c) { return UserCommand(c, args); }},
       {"users", [&](Client& c) { return UsersCommand(c, args); }},
       {"stats", [&](Client& c) { return StatsCommand(c, args); }},
+      {"tiers", [&](Client& c) { return crm::tools::TiersCommand(c, args.words, args.values); }},
+      {"report", [&](Client& c) { return crm::tools::ReportCommand(c, args.words, args.values); }},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) Fail("unknown command \"" + command + "\" (see crmctl --help)");
