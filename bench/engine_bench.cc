@@ -140,11 +140,11 @@ void PrepareDataset() {
   std::printf(
       "store memory (accounted, without malloc overhead): %.2f GiB; per customer %.0f B "
       "(with its contacts, opportunities, contracts, tasks: %.0f B), per interaction %.0f B, "
-      "per transaction %.0f B, indexes %.0f MiB\n",
+      "per transaction %.0f B, indexes %.0f MiB, value model %.0f B per customer\n",
       m.total() / double(1 << 30), per(m.customers, c.customers),
       per(m.customers + m.contacts + m.opportunities + m.contracts + m.tasks, c.customers),
       per(m.interactions, c.interactions), per(m.transactions, c.transactions),
-      m.indexes / double(1 << 20));
+      m.indexes / double(1 << 20), per(m.value_model, c.customers));
   // 100k customers drawn at random over the whole id range, so lookups miss
   // the CPU caches as they would on a real call-center floor.
   uint64_t x = 88172645463325252ULL;

@@ -306,7 +306,9 @@ class EngineImpl final : public Engine {
   }
   MemoryUsage Memory() const override {
     std::shared_lock lock(lock_);
-    return store_.Memory();
+    MemoryUsage usage = store_.Memory();
+    usage.value_model = value_->MemoryBytes();
+    return usage;
   }
   StoreCounts Counts() const override {
     std::shared_lock lock(lock_);

@@ -271,6 +271,13 @@ std::vector<RankedScores::Entry> RankedScores::Entries() const {
   return out;
 }
 
+uint64_t RankedScores::MemoryBytes() const {
+  uint64_t bytes = blocks_.capacity() * sizeof(blocks_[0]) + firsts_.capacity() * sizeof(Entry) +
+                   (fenwick_count_.capacity() + fenwick_sum_.capacity()) * sizeof(int64_t);
+  for (const auto& block : blocks_) bytes += block.capacity() * sizeof(Entry);
+  return bytes;
+}
+
 // ---------------------------------------------------------------- the model
 
 namespace {
@@ -369,6 +376,23 @@ ScorePair ScoreOf(const CustomerValue& v, const ScoringConfig& c) {
 size_t TopCount(uint64_t n, double percent) {
   auto k = static_cast<uint64_t>(std::ceil(static_cast<double>(n) * percent / 100.0 - 1e-9));
   return static_cast<size_t>(std::clamp<uint64_t>(k, 1, n));
+}
+
+// Sorts entries that are in ascending id order by (score, id): a stable LSD
+// radix sort on the score, 16 bits a pass (scores are >= 0), so ties keep
+// their id order. Two passes cover scores up to 4295 (2^32 micro-units).
+void SortByScore(std::vector<RankedScores::Entry>& entries) {
+  int64_t max = 0;
+  for (const auto& e : entries) max = std::max(max, e.score);
+  std::vector<RankedScores::Entry> out(entries.size());
+  std::vector<size_t> counts(65537);
+  for (int shift = 0; shift < 64 && (max >> shift) > 0; shift += 16) {
+    std::fill(counts.begin(), counts.end(), 0);
+    for (const auto& e : entries) ++counts[((static_cast<uint64_t>(e.score) >> shift) & 0xFFFF) + 1];
+    for (size_t d = 1; d < counts.size(); ++d) counts[d] += counts[d - 1];
+    for (const auto& e : entries) out[counts[(static_cast<uint64_t>(e.score) >> shift) & 0xFFFF]++] = e;
+    entries.swap(out);
+  }
 }
 
 // Runs fn(begin, end) over [1, end) split across `threads` threads.
@@ -550,7 +574,7 @@ std::unique_ptr<ScoreState> ValueModel::Rescore(const ScoringConfig& config, int
     potential.push_back({s.potential, id});
   }
   auto rank = [](std::vector<RankedScores::Entry>& entries, RankedScores& out) {
-    std::sort(entries.begin(), entries.end());
+    SortByScore(entries);  // entries are in id order
     out.Build(entries);
   };
   if (threads > 1) {
@@ -676,6 +700,11 @@ ValueSummary ValueModel::Summary(Id id) const {
                                  c.potential_weights[f] * signed_n};
   }
   return out;
+}
+
+uint64_t ValueModel::MemoryBytes() const {
+  return values_.MemoryBytes() + state_->scores.MemoryBytes() + state_->current.MemoryBytes() +
+         state_->potential.MemoryBytes();
 }
 
 Cutoffs ValueModel::PublicCutoffs() const {

@@ -54,6 +54,8 @@ class RankedScores {
   int64_t TopSumCut(int64_t target) const;
   // For tests: the whole contents, ascending.
   std::vector<Entry> Entries() const;
+  // Heap bytes held (capacity, not size).
+  uint64_t MemoryBytes() const;
 
  private:
   static constexpr size_t kMaxBlock = 512;
@@ -167,6 +169,8 @@ class ValueModel {
   std::array<double, kFactorCount> RawFactors(const CustomerValue& v) const;
   // For tests: the ranked entries of both scores.
   const ScoreState& state() const { return *state_; }
+  // Heap bytes held by the per-customer state and the rankings.
+  uint64_t MemoryBytes() const;
 
  private:
   ValueModel() = default;

@@ -197,13 +197,15 @@ struct StoreCounts {
 
 // Bytes the in-memory store holds per entity kind: record structs, the heap
 // behind their strings and vectors, and per-customer lists; `indexes` is the
-// hash indexes and id tables. Malloc's own overhead is not counted.
+// hash indexes and id tables; `value_model` the value model's per-customer
+// state. Malloc's own overhead is not counted.
 struct MemoryUsage {
   uint64_t customers = 0, contacts = 0, interactions = 0, transactions = 0, opportunities = 0,
            contracts = 0, tasks = 0, users = 0, indexes = 0;
+  uint64_t value_model = 0;  // factors, scores and rankings of every customer
   uint64_t total() const {
     return customers + contacts + interactions + transactions + opportunities + contracts +
-           tasks + users + indexes;
+           tasks + users + indexes + value_model;
   }
 };
 
