@@ -344,6 +344,10 @@ class EngineImpl final : public Engine {
     auto model = ValueModel::Build(store_, value_->config(), as_of, options_.value_threads);
     return fn(*model);
   }
+  // Calls fn(cursor) -> Status with a cursor on `dbi` in a short read
+  // transaction (under the map lock).
+  template <typename Fn>
+  Status ReadScan(Dbi dbi, Fn&& fn) const;
   // Runs fn() on the writer thread between batches and returns its result.
   template <typename Fn>
   auto OnWriter(Fn&& fn) -> decltype(fn());
@@ -1330,23 +1334,31 @@ Status EngineImpl::LoadScoring(MDB_txn* txn, ScoringConfig* out) const {
   return Status::Ok();
 }
 
-Result<std::vector<ScoringConfig>> EngineImpl::ScoringHistory() const {
+template <typename Fn>
+Status EngineImpl::ReadScan(Dbi dbi, Fn&& fn) const {
   std::shared_lock map_lock(map_mu_);
   int rc = 0;
   Txn txn(env_, nullptr, MDB_RDONLY, &rc);
   if (rc != 0) return LmdbError(rc, "begin read transaction");
-  Cursor cursor(txn.get(), dbis_[kScoring], &rc);
-  if (rc != 0) return LmdbError(rc, "opening the scoring configs");
+  Cursor cursor(txn.get(), dbis_[dbi], &rc);
+  if (rc != 0) return LmdbError(rc, std::string("opening ") + kDbiNames[dbi]);
+  return fn(cursor.get());
+}
+
+Result<std::vector<ScoringConfig>> EngineImpl::ScoringHistory() const {
   std::vector<ScoringConfig> out;
-  std::vector<capnp::word> scratch;
-  MDB_val key, value;
-  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
-       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    ScoringConfig config;
-    CRM_RETURN_IF_ERROR(DecodeValue(value, scratch, &config));
-    out.push_back(config);
-  }
-  if (rc != MDB_NOTFOUND) return LmdbError(rc, "reading the scoring configs");
+  CRM_RETURN_IF_ERROR(ReadScan(kScoring, [&](MDB_cursor* cursor) -> Status {
+    std::vector<capnp::word> scratch;
+    MDB_val key, value;
+    int rc;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+      ScoringConfig config;
+      CRM_RETURN_IF_ERROR(DecodeValue(value, scratch, &config));
+      out.push_back(config);
+    }
+    return rc == MDB_NOTFOUND ? Status::Ok() : LmdbError(rc, "reading the scoring configs");
+  }));
   return out;
 }
 
@@ -1453,22 +1465,17 @@ Result<TierReport> EngineImpl::Tiers(const TierQuery& query) const {
   std::vector<uint8_t> baseline;
   Micros baseline_at = 0;
   if (query.since != 0) {
-    std::shared_lock map_lock(map_mu_);
-    int rc = 0;
-    Txn txn(env_, nullptr, MDB_RDONLY, &rc);
-    if (rc != 0) return LmdbError(rc, "begin read transaction");
-    Cursor cursor(txn.get(), dbis_[kTierSnapshots], &rc);
-    if (rc != 0) return LmdbError(rc, "opening the tier snapshots");
-    // The last snapshot at or before `since`, else the first one after it.
-    Key start = IdKey(static_cast<uint64_t>(std::max<Micros>(query.since, 0)) + 1);
-    MDB_val key = start.val(), value;
-    rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
-    if (rc == 0 || rc == MDB_NOTFOUND) {
-      int prev = mdb_cursor_get(cursor.get(), &key, &value, rc == 0 ? MDB_PREV : MDB_LAST);
-      if (prev != 0) rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST);
-      else rc = 0;
-    }
-    if (rc == 0) {
+    CRM_RETURN_IF_ERROR(ReadScan(kTierSnapshots, [&](MDB_cursor* cursor) -> Status {
+      // The last snapshot at or before `since`, else the first one after it.
+      Key start = IdKey(static_cast<uint64_t>(std::max<Micros>(query.since, 0)) + 1);
+      MDB_val key = start.val(), value;
+      int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+      if (rc == 0 || rc == MDB_NOTFOUND) {
+        int prev = mdb_cursor_get(cursor, &key, &value, rc == 0 ? MDB_PREV : MDB_LAST);
+        rc = prev == 0 ? 0 : mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+      }
+      if (rc == MDB_NOTFOUND) return Status::Ok();
+      if (rc != 0) return LmdbError(rc, "reading the tier snapshots");
       uint32_t magic = 0, count = 0;
       if (value.mv_size < kSnapshotHeader || key.mv_size != 8) {
         return Status::Internal("a tier snapshot is malformed");
@@ -1481,9 +1488,8 @@ Result<TierReport> EngineImpl::Tiers(const TierQuery& query) const {
       const auto* bytes = static_cast<const uint8_t*>(value.mv_data);
       baseline.assign(bytes + kSnapshotHeader, bytes + kSnapshotHeader + count);
       baseline_at = static_cast<Micros>(GetBigEndian(static_cast<const char*>(key.mv_data)));
-    } else if (rc != MDB_NOTFOUND) {
-      return LmdbError(rc, "reading the tier snapshots");
-    }
+      return Status::Ok();
+    }));
   }
   return WithModel(query.as_of, [&](const ValueModel& m) {
     TierReport report = BuildTiers(m);
