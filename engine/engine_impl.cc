@@ -335,13 +335,13 @@ class EngineImpl final : public Engine {
 
   Micros Now() const { return options_.clock ? options_.clock() : SystemNow(); }
 
-  // Calls fn(model) under the shared lock with the maintained model, or with
-  // one built from scratch for windows ending at `as_of` (0 = maintained).
+  // Calls fn(model) under the shared lock with the live model (as_of = 0),
+  // or with one built from scratch for windows ending at `as_of`.
   template <typename Fn>
   auto WithModel(Micros as_of, Fn&& fn) const -> decltype(fn(std::declval<const ValueModel&>())) {
     std::shared_lock lock(lock_);
-    if (as_of == 0 || as_of == value_->as_of()) return fn(*value_);
-    auto model = ValueModel::Build(store_, value_->config(), as_of, options_.value_threads);
+    if (as_of == 0) return fn(*value_);
+    auto model = ValueModel::Build(store_, value_->config(), as_of, false, options_.value_threads);
     return fn(*model);
   }
   // Calls fn(cursor) -> Status with a cursor on `dbi` in a short read
@@ -676,7 +676,7 @@ Status EngineImpl::Load() {
     if (rc != 0) return LmdbError(rc, "begin load transaction");
     CRM_RETURN_IF_ERROR(LoadScoring(txn.get(), &config));
   }
-  value_ = ValueModel::Build(store_, config, Now(), options_.value_threads);
+  value_ = ValueModel::Build(store_, config, Now(), true, options_.value_threads);
   return Status::Ok();
 }
 
@@ -1385,7 +1385,7 @@ Result<ScoringConfig> EngineImpl::DoSetScoring(const Actor& actor, ScoringConfig
     if (value_->WeightsOnly(config)) {
       rescored = value_->Rescore(config, options_.value_threads);
     } else {
-      rebuilt = ValueModel::Build(store_, config, value_->as_of(), options_.value_threads);
+      rebuilt = ValueModel::Build(store_, config, value_->as_of(), true, options_.value_threads);
     }
   }
   Status stored = WriteSmall("storing the scoring config", [&](MDB_txn* txn) {
@@ -1415,7 +1415,7 @@ Status EngineImpl::DoReage(Micros as_of) {
   std::unique_ptr<ValueModel> rebuilt;
   {
     std::shared_lock lock(lock_);
-    rebuilt = ValueModel::Build(store_, value_->config(), as_of, options_.value_threads);
+    rebuilt = ValueModel::Build(store_, value_->config(), as_of, true, options_.value_threads);
   }
   {
     std::unique_lock lock(lock_);

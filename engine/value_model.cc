@@ -283,10 +283,14 @@ uint64_t RankedScores::MemoryBytes() const {
 namespace {
 
 struct Window {
-  Micros as_of, start, previous_start;  // window (start, as_of], previous (previous_start, start]
-  Window(Micros as_of, uint32_t days)
-      : as_of(as_of), start(as_of - days * kDay), previous_start(as_of - 2 * days * kDay) {}
-  bool In(Micros t) const { return t > start && t <= as_of; }
+  // Window (start, end], previous window (previous_start, start]. A live
+  // model's window has no end: what is written after its as-of time counts.
+  Micros start, end, previous_start;
+  Window(Micros as_of, uint32_t days, bool open_ended)
+      : start(as_of - days * kDay),
+        end(open_ended ? INT64_MAX : as_of),
+        previous_start(as_of - 2 * days * kDay) {}
+  bool In(Micros t) const { return t > start && t <= end; }
   bool InPrevious(Micros t) const { return t > previous_start && t <= start; }
 };
 
@@ -348,10 +352,10 @@ Aggregates AggregateFromScratch(const Store& store, const CustomerNode& node, co
     return std::partition_point(list.begin(), list.end(),
                                 [&](const T& r) { return r.time <= w.previous_start; });
   };
-  for (auto it = from(node.transactions); it != node.transactions.end() && it->time <= w.as_of; ++it) {
+  for (auto it = from(node.transactions); it != node.transactions.end() && it->time <= w.end; ++it) {
     AddTransaction(a, *it, w, +1);
   }
-  for (auto it = from(node.interactions); it != node.interactions.end() && it->time <= w.as_of; ++it) {
+  for (auto it = from(node.interactions); it != node.interactions.end() && it->time <= w.end; ++it) {
     AddInteraction(a, *it, w, +1);
   }
   for (Id o : node.opportunities) AddOpportunity(a, *store.Find<Opportunity>(o), +1);
@@ -426,7 +430,8 @@ std::array<double, kFactorCount> ValueModel::RawFactors(const CustomerValue& v) 
   set(Factor::kFrequency, a.purchases / window_years);
   double recency = 0;
   if (v.last_purchase != 0) {
-    double days = static_cast<double>(as_of_ - v.last_purchase) / static_cast<double>(kDay);
+    double days = static_cast<double>(std::max<Micros>(0, as_of_ - v.last_purchase)) /
+                  static_cast<double>(kDay);
     recency = std::exp2(-days / c.recency_half_life_days);
   }
   set(Factor::kRecency, recency);
@@ -465,8 +470,9 @@ void ValueModel::Derive(CustomerValue& v, const CustomerNode& node) const {
   const ScoringConfig& c = config();
   v.present = true;
   v.size = node.customer.size_band;
-  v.last_purchase = LatestAtOrBefore(node.transactions, as_of_);
-  v.last_interaction = LatestAtOrBefore(node.interactions, as_of_);
+  Micros end = open_ended_ ? INT64_MAX : as_of_;
+  v.last_purchase = LatestAtOrBefore(node.transactions, end);
+  v.last_interaction = LatestAtOrBefore(node.interactions, end);
   Micros first = node.customer.created_at;
   if (!node.transactions.empty() && (first == 0 || node.transactions.front().time < first)) {
     first = node.transactions.front().time;
@@ -510,9 +516,10 @@ bool ValueModel::Refresh(Id id, const Store& store) {
 }
 
 std::unique_ptr<ValueModel> ValueModel::Build(const Store& store, const ScoringConfig& config,
-                                              Micros as_of, int threads) {
+                                              Micros as_of, bool open_ended, int threads) {
   std::unique_ptr<ValueModel> m(new ValueModel());
   m->as_of_ = as_of;
+  m->open_ended_ = open_ended;
   m->state_ = std::make_unique<ScoreState>();
   m->state_->config = config;
   Id end = store.customer_end_id();
@@ -520,7 +527,7 @@ std::unique_ptr<ValueModel> ValueModel::Build(const Store& store, const ScoringC
     m->values_.GetOrCreate(end - 1);
     m->state_->scores.GetOrCreate(end - 1);
   }
-  Window w(as_of, config.window_days);
+  Window w(as_of, config.window_days, open_ended);
   ParallelIds(end, threads, [&](Id begin, Id stop) {
     for (Id id = begin; id < stop; ++id) {
       const CustomerNode* node = store.Node(id);
@@ -609,7 +616,7 @@ FixedCutoffs ComputeCutoffs(const ScoreState& s) {
 }
 
 void ValueModel::Contribute(const Record& record, int sign) {
-  Window w(as_of_, config().window_days);
+  Window w(as_of_, config().window_days, open_ended_);
   Id customer = 0;
   if (auto* t = std::get_if<Transaction>(&record)) {
     customer = t->customer;

@@ -97,8 +97,8 @@ struct Aggregates {
 struct CustomerValue {
   bool present = false;
   SizeBand size = SizeBand::kUnknown;
-  Micros last_purchase = 0;     // latest purchase at or before as_of; 0 = none
-  Micros last_interaction = 0;  // latest interaction at or before as_of; 0 = none
+  Micros last_purchase = 0;     // latest purchase in the window's range; 0 = none
+  Micros last_interaction = 0;  // latest interaction in the window's range; 0 = none
   Micros first_seen = 0;        // earliest of created_at and first record
   Aggregates agg;
   std::array<float, kFactorCount> normalized{};
@@ -131,10 +131,12 @@ FixedCutoffs ComputeCutoffs(const ScoreState& state);
 
 class ValueModel {
  public:
-  // Computes everything from the store, with windows ending at `as_of`.
-  // Reads the store only; uses up to `threads` threads. O(records).
+  // Computes everything from the store, with windows ending at `as_of`, or
+  // (open_ended: the live model) starting at as_of - window and taking in
+  // whatever is written later. Reads the store only; uses up to `threads`
+  // threads. O(records).
   static std::unique_ptr<ValueModel> Build(const Store& store, const ScoringConfig& config,
-                                           Micros as_of, int threads);
+                                           Micros as_of, bool open_ended, int threads);
   // New scores for `config` from this model's factors: O(customers).
   // `config` may differ from the current one only in weights and percents.
   std::unique_ptr<ScoreState> Rescore(const ScoringConfig& config, int threads) const;
@@ -153,6 +155,7 @@ class ValueModel {
   // ---- Reads.
   const ScoringConfig& config() const { return state_->config; }
   Micros as_of() const { return as_of_; }
+  bool open_ended() const { return open_ended_; }
   uint64_t customers() const { return state_->current.size(); }
   bool Has(Id id) const;
   const CustomerValue* Find(Id id) const;
@@ -182,6 +185,7 @@ class ValueModel {
   void Contribute(const Record& record, int sign);
 
   Micros as_of_ = 0;
+  bool open_ended_ = true;
   DenseTable<CustomerValue> values_;
   std::unique_ptr<ScoreState> state_;
   std::vector<Id> dirty_;

@@ -381,6 +381,20 @@ TEST_F(ValueTest, WindowsAgeWithReage) {
   EXPECT_EQ(Value(id).as_of, kTestNow + 100 * kDay);
 }
 
+TEST_F(ValueTest, AWriteStampedAfterTheAsOfTimeCountsAtOnce) {
+  // The live model's window starts at as_of - window and has no end: a
+  // purchase made an hour after the last re-age counts immediately.
+  engine::Id id = MustCreate(Individual("Right Now"));
+  engine::Transaction later = TransactionOf(id, kTestNow + 3600 * int64_t{1000000}, 4200);
+  MustCreate(later);
+  engine::ValueSummary v = Value(id);
+  EXPECT_EQ(v.factors[F(Factor::kRevenue)].raw, 4200);
+  EXPECT_DOUBLE_EQ(v.factors[F(Factor::kRecency)].raw, 1);  // no time has passed yet
+  // A report as of exactly kTestNow does not see it.
+  EXPECT_EQ(Must(db().Group({engine::Dimension::kKind, kTestNow})).rows[0].revenue, 0);
+  EXPECT_EQ(Must(db().Group({engine::Dimension::kKind, 0})).rows[0].revenue, 4200);
+}
+
 // ------------------------------------------------------------ incremental == scratch
 
 // Thousands of random writes; after each round, the incrementally maintained
