@@ -40,7 +40,10 @@ class Handler {
   // thread, for writes (after their commit). A request before a successful
   // hello, a wrong protocol version, a bad token, a malformed message, an
   // unknown operation or a bad field each get an error response with the
-  // matching code; the first four also close the connection.
+  // matching code; the first four also close the connection. setScoring
+  // blocks the calling thread until the engine has rescored every customer
+  // (a rare admin action); reports with an as-of time recompute their
+  // windows on the calling thread (O(records)).
   void Handle(Session& session, kj::ArrayPtr<const capnp::word> frame, Reply reply);
 
  private:
