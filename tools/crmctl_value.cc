@@ -93,7 +93,8 @@ Factor ParseFactor(const std::string& option, const std::string& name) {
 }
 
 // "revenue=0.4,profit=0.2" (repeated options arrive comma-joined) applied
-// to `values`; `scale` turns money factors' numbers into minor units.
+// to `values`; with `money_in_units`, money factors' numbers are units and
+// are stored as minor units.
 void ApplyFactorList(const std::string& option, const std::string& list,
                      std::array<double, kFactorCount>* values, bool money_in_units) {
   size_t start = 0;
@@ -145,7 +146,11 @@ int SetTiers(Client& client, const Options& o) {
                "mid-class", "window-days", "half-life-days", "loyalty-days", "contact-cost",
                "hour-cost", "discount-rate"},
               "tiers set");
-  // Check every option before asking the server anything.
+  bool any = false;
+  for (const auto& [name, value] : o) {
+    any = any || (name != "json" && name != "data" && name != "server" && name != "token");
+  }
+  if (!any) throw CommandError("tiers set needs at least one change (see crmctl --help)");
   ScoringConfig c = Must(client.Scoring(), "reading the scoring config").config;
   if (Has(o, "current")) ApplyFactorList("current", Get(o, "current"), &c.current_weights, false);
   if (Has(o, "potential")) {
