@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "card_format.h"
+#include "crmctl_data.h"
 #include "crm/client/client.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
@@ -49,6 +50,7 @@ commands:
   user add  add a user, print its token:    user add --name N --role admin|manager|agent [--team T]
   users     list users
   stats     record counts                   [--json]
+  import, export, backup, restore, verify   see crmctl data --help
 
 ENTITY is customer, contact, interaction, transaction, opportunity, contract or task.
 Fields (lists are comma-separated):
@@ -540,6 +542,7 @@ int StatsCommand(Client& client, const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (int code = 0; crm::tools::RunDataCommand(argc, argv, &code)) return code;
   Args args = ParseArgs(argc, argv);
   std::string data_dir = args.Get("data", crm::tools::DefaultDataDir());
   if (args.words.empty()) {
