@@ -1056,9 +1056,14 @@ WriteResult EngineImpl::ApplyImport(MDB_txn* txn, T record, bool replace) {
                                     entity + ".customer"),
             0, 0};
   }
+  // A new record is checked as the create it is (id 0: it holds no keys and
+  // has no children yet), then gets its id back.
+  const Id id_given = record.id;
+  if (old == nullptr) record.id = 0;
   Record wrapped(std::move(record));
   if (Status s = CheckRecord<T>(wrapped); !s.ok()) return {std::move(s), 0, 0};
   T& r = std::get<T>(wrapped);
+  r.id = id_given;
   if (r.revision == 0) r.revision = 1;
   if (r.created_at == 0) r.created_at = batch_now_;
   if (r.updated_at == 0) r.updated_at = r.created_at;
