@@ -28,9 +28,13 @@ using tools::ImportOptions;
 using tools::ImportReport;
 using tools::RowError;
 
+engine::Micros FixedNow() { return kTestNow; }
+
+// The same fixed clock for every store, so that value models compare.
 std::unique_ptr<client::Client> Embedded(const std::string& dir) {
   client::EmbeddedOptions options;
   options.engine.data_dir = dir;
+  options.engine.clock = FixedNow;
   options.engine.no_sync = true;
   options.local_admin = true;
   auto c = client::Client::OpenEmbedded(options);
