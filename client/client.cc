@@ -165,6 +165,59 @@ Batch::Pending<std::vector<engine::WriteResult>> Batch::Write(std::vector<engine
       });
 }
 
+namespace {
+
+// The results of a write or dry-run response.
+Result<std::vector<engine::WriteResult>> DecodeWriteResults(wire::Response::Reader r) {
+  CRM_RETURN_IF_ERROR(Check(r, wire::Response::WRITE));
+  std::vector<engine::WriteResult> out;
+  out.reserve(r.getWrite().size());
+  for (auto item : r.getWrite()) {
+    engine::WriteResult result;
+    CRM_RETURN_IF_ERROR(protocol::FromWire(item, &result));
+    out.push_back(std::move(result));
+  }
+  return out;
+}
+
+}  // namespace
+
+Batch::Pending<std::vector<engine::WriteResult>> Batch::DryRun(std::vector<engine::WriteOp> ops,
+                                                               bool atomic) {
+  return Add<std::vector<engine::WriteResult>>(
+      [&](wire::Request::Builder req) {
+        auto dry = req.initDryRun();
+        auto list = dry.initOps(static_cast<unsigned>(ops.size()));
+        for (size_t i = 0; i < ops.size(); ++i) {
+          protocol::ToWire(ops[i], list[static_cast<unsigned>(i)]);
+        }
+        dry.setAtomic(atomic);
+      },
+      DecodeWriteResults);
+}
+
+Batch::Pending<std::vector<engine::Record>> Batch::Scan(engine::EntityKind entity,
+                                                        engine::Id after, uint32_t limit) {
+  return Add<std::vector<engine::Record>>(
+      [&](wire::Request::Builder req) {
+        auto scan = req.initScan();
+        scan.setEntity(static_cast<uint8_t>(entity));
+        scan.setAfter(after);
+        scan.setLimit(limit);
+      },
+      [](wire::Response::Reader r) -> Result<std::vector<engine::Record>> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::RECORDS));
+        std::vector<engine::Record> out;
+        out.reserve(r.getRecords().size());
+        for (auto item : r.getRecords()) {
+          engine::Record record;
+          CRM_RETURN_IF_ERROR(protocol::FromWire(item, &record));
+          out.push_back(std::move(record));
+        }
+        return out;
+      });
+}
+
 Batch::Pending<engine::StoreCounts> Batch::Counts() {
   return Add<engine::StoreCounts>(
       [](wire::Request::Builder req) { req.setCounts(); },
@@ -395,6 +448,39 @@ Result<std::vector<engine::WriteResult>> Client::Write(std::vector<engine::Write
                                                        bool atomic) {
   Batch batch(*this);
   auto p = batch.Write(std::move(ops), atomic);
+  batch.Run();
+  return p.Take();
+}
+
+Result<std::vector<engine::WriteResult>> Client::DryRun(std::vector<engine::WriteOp> ops,
+                                                        bool atomic) {
+  Batch batch(*this);
+  auto p = batch.DryRun(std::move(ops), atomic);
+  batch.Run();
+  return p.Take();
+}
+
+Result<std::vector<engine::Record>> Client::Scan(engine::EntityKind entity, engine::Id after,
+                                                 uint32_t limit) {
+  Batch batch(*this);
+  auto p = batch.Scan(entity, after, limit);
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::BackupInfo> Client::Backup(const engine::BackupOptions& options) {
+  Batch batch(*this);
+  auto p = batch.Add<engine::BackupInfo>(
+      [&](wire::Request::Builder req) {
+        auto backup = req.initBackup();
+        backup.setPath(options.path);
+        backup.setSingleFile(options.single_file);
+        backup.setCompact(options.compact);
+      },
+      [](wire::Response::Reader r) -> Result<engine::BackupInfo> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::BACKUP));
+        return protocol::FromWire(r.getBackup());
+      });
   batch.Run();
   return p.Take();
 }

@@ -32,6 +32,7 @@
 #include <thread>
 #include <tuple>
 
+#include "crm/engine/backup.h"
 #include "crm/engine/codec.h"
 #include "crm/engine/engine.h"
 #include "lmdb_env.h"
@@ -162,6 +163,7 @@ struct Pending {
   Actor actor;
   std::vector<WriteOp> ops;
   bool atomic = false;
+  bool dry_run = false;  // validate only: rolled back whatever happens
   std::vector<WriteResult> results;
   WriteCallback done;
   std::function<void()> task;
@@ -189,7 +191,16 @@ class EngineImpl final : public Engine {
   Status OpenAndLoad();
 
   void WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
-                  WriteCallback done) override;
+                  WriteCallback done) override {
+    Enqueue(actor, std::move(ops), atomic, /*dry_run=*/false, std::move(done));
+  }
+  void DryRunAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
+                   WriteCallback done) override {
+    Enqueue(actor, std::move(ops), atomic, /*dry_run=*/true, std::move(done));
+  }
+  Result<std::vector<Record>> Scan(EntityKind kind, Id after, uint32_t limit) const override;
+  void BackupAsync(const BackupOptions& options,
+                   std::function<void(Result<BackupInfo>)> done) override;
 
   Status VisitCard(const CardKey& key, const CardOptions& options,
                    FunctionRef<void(const CardView&)> visit) const override {
@@ -362,6 +373,11 @@ class EngineImpl final : public Engine {
   // the map and runs it again.
   template <typename Fn>
   Status WriteSmall(const std::string& what, Fn&& fn);
+  void Enqueue(const Actor& actor, std::vector<WriteOp> ops, bool atomic, bool dry_run,
+               WriteCallback done);
+  template <typename T>
+  void ScanTable(Id after, uint32_t limit, std::vector<Record>* out) const;
+  Result<BackupInfo> RunBackup(const BackupOptions& options);
 
   // ---- open / load
   Status OpenEnvironment();
@@ -385,6 +401,8 @@ class EngineImpl final : public Engine {
   WriteResult ApplyCreate(MDB_txn* txn, T record);
   template <typename T>
   WriteResult ApplyUpdate(MDB_txn* txn, T record);
+  template <typename T>
+  WriteResult ApplyImport(MDB_txn* txn, T record, bool replace);
   WriteResult ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade);
   // Validates and normalizes the fields of `record` (a T), then checks its
   // references and unique keys against the staged store.
@@ -431,11 +449,21 @@ class EngineImpl final : public Engine {
   std::vector<Effect> effects_;
   Micros batch_now_ = 0;
   const Actor* actor_ = nullptr;
+  bool import_replaced_ = false;  // the last ApplyImport replaced a record
+
+  // One backup at a time, on its own thread (joined before LMDB closes).
+  std::mutex backup_mu_;
+  bool backup_running_ = false;
+  std::thread backup_thread_;
 };
 
 // ------------------------------------------------------------------- open
 
 EngineImpl::~EngineImpl() {
+  {
+    std::lock_guard lock(backup_mu_);
+    if (backup_thread_.joinable()) backup_thread_.join();
+  }
   {
     std::lock_guard lock(queue_mu_);
     stopping_ = true;
@@ -691,8 +719,8 @@ Status EngineImpl::OpenAndLoad() {
 
 // ------------------------------------------------------------------ writes
 
-void EngineImpl::WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
-                            WriteCallback done) {
+void EngineImpl::Enqueue(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
+                         bool dry_run, WriteCallback done) {
   if (ops.empty()) {
     done({});
     return;
@@ -701,6 +729,7 @@ void EngineImpl::WriteAsync(const Actor& actor, std::vector<WriteOp> ops, bool a
   pending->actor = actor;
   pending->ops = std::move(ops);
   pending->atomic = atomic;
+  pending->dry_run = dry_run;
   pending->done = std::move(done);
   {
     std::lock_guard lock(queue_mu_);
@@ -838,11 +867,12 @@ void EngineImpl::Publish(std::vector<Effect>& effects) {
 void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   actor_ = &unit.actor;
   unit.results.clear();
-  if (!unit.atomic || unit.ops.size() == 1) {
+  if (!unit.dry_run && (!unit.atomic || unit.ops.size() == 1)) {
     for (WriteOp& op : unit.ops) unit.results.push_back(ApplyOp(txn, unit.actor, op));
     return;
   }
-  // All or nothing: a nested LMDB transaction and a staging mark to roll back to.
+  // All or nothing (or, for a dry run, always nothing): a nested LMDB
+  // transaction and a staging mark to roll back to.
   size_t mark = staging_->Mark();
   size_t effects_mark = effects_.size();
   Counters counters_mark = counters_;
@@ -852,12 +882,12 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   size_t failed = unit.ops.size();
   for (size_t i = 0; i < unit.ops.size(); ++i) {
     unit.results.push_back(ApplyOp(child.get(), unit.actor, unit.ops[i]));
-    if (!unit.results.back().status.ok()) {
+    if (!unit.results.back().status.ok() && unit.atomic) {
       failed = i;
       break;
     }
   }
-  if (failed == unit.ops.size()) {
+  if (failed == unit.ops.size() && !unit.dry_run) {
     rc = child.Commit();
     if (rc != 0) throw LmdbFailure{rc, "committing a nested transaction"};
     return;
@@ -866,6 +896,7 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   staging_->RollbackTo(mark);
   effects_.resize(effects_mark);
   counters_ = counters_mark;
+  if (failed == unit.ops.size()) return;  // a dry run: each op's result stands
   Status cause = unit.results[failed].status;
   unit.results.resize(unit.ops.size());
   for (size_t i = 0; i < unit.ops.size(); ++i) {
@@ -891,12 +922,20 @@ WriteResult EngineImpl::ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op) {
     case WriteKind::kDelete:
       result = ApplyDelete(txn, op.entity, op.id, op.cascade);
       break;
+    case WriteKind::kImport:
+      result = std::visit([&](const auto& r) { return ApplyImport(txn, r, op.replace); },
+                          op.record);
+      break;
     default:
       return WriteResult{Status::InvalidArgument("unknown write kind", "kind"), 0, 0};
   }
   if (result.status.ok()) {
     EntityKind entity = op.kind == WriteKind::kDelete ? op.entity : KindOf(op.record);
-    PutAudit(txn, actor, op.kind, entity, result.id);
+    WriteKind audited = op.kind;
+    if (op.kind == WriteKind::kImport) {
+      audited = import_replaced_ ? WriteKind::kUpdate : WriteKind::kCreate;
+    }
+    PutAudit(txn, actor, audited, entity, result.id);
   }
   return result;
 }
@@ -988,6 +1027,64 @@ WriteResult EngineImpl::ApplyUpdate(MDB_txn* txn, T record) {
   Id id = r.id;
   uint64_t revision = r.revision;
   Emit(txn, std::move(wrapped), Record(*old));
+  return {Status::Ok(), id, revision};
+}
+
+// Ids an import may use: at most this far beyond the largest id in use, so
+// a stray id cannot make the dense tables allocate without bound.
+constexpr Id kMaxImportIdLead = Id{1} << 26;
+
+template <typename T>
+WriteResult EngineImpl::ApplyImport(MDB_txn* txn, T record, bool replace) {
+  std::string entity(Name(EntityOf<T>));
+  Id& last_id = counters_.last_ids[static_cast<size_t>(EntityOf<T>)];
+  if (record.id == 0) {
+    return {Status::InvalidArgument("an imported record keeps its id, so it needs one",
+                                    entity + ".id"),
+            0, 0};
+  }
+  if (record.id > last_id + kMaxImportIdLead) {
+    return {Status::InvalidArgument("id " + std::to_string(record.id) + " is more than " +
+                                        std::to_string(kMaxImportIdLead) +
+                                        " beyond the largest " + entity +
+                                        " id in use; import records in id order",
+                                    entity + ".id"),
+            0, 0};
+  }
+  const T* old = staging_->Find<T>(record.id);
+  if (old != nullptr && !replace) {
+    return {Status::AlreadyExists(Describe(EntityOf<T>, record.id) + " already exists",
+                                  entity + ".id", record.id),
+            0, 0};
+  }
+  if (old != nullptr && CustomerOf(record) != CustomerOf(*old)) {
+    return {Status::InvalidArgument("cannot move to another customer; delete and re-create it",
+                                    entity + ".customer"),
+            0, 0};
+  }
+  // A new record is checked as the create it is (id 0: it holds no keys and
+  // has no children yet), then gets its id back.
+  const Id id_given = record.id;
+  if (old == nullptr) record.id = 0;
+  Record wrapped(std::move(record));
+  if (Status s = CheckRecord<T>(wrapped); !s.ok()) return {std::move(s), 0, 0};
+  T& r = std::get<T>(wrapped);
+  r.id = id_given;
+  if (r.revision == 0) r.revision = 1;
+  if (r.created_at == 0) r.created_at = batch_now_;
+  if (r.updated_at == 0) r.updated_at = r.created_at;
+  if constexpr (std::is_same_v<T, Interaction> || std::is_same_v<T, Transaction>) {
+    if (r.time == 0) r.time = batch_now_;
+  }
+  if constexpr (std::is_same_v<T, Task>) {
+    if (r.done && r.done_at == 0) r.done_at = batch_now_;
+    if (!r.done) r.done_at = 0;
+  }
+  last_id = std::max(last_id, r.id);
+  import_replaced_ = old != nullptr;
+  Id id = r.id;
+  uint64_t revision = r.revision;
+  Emit(txn, std::move(wrapped), old ? std::optional<Record>(Record(*old)) : std::nullopt);
   return {Status::Ok(), id, revision};
 }
 
@@ -1252,6 +1349,114 @@ void EngineImpl::PutAudit(MDB_txn* txn, const Actor& actor, WriteKind kind, Enti
   if (rc != 0) throw LmdbFailure{rc, "writing the audit log"};
 }
 
+template <typename T>
+void EngineImpl::ScanTable(Id after, uint32_t limit, std::vector<Record>* out) const {
+  const Id end = store_.EndId<T>();
+  for (Id id = after + 1; id < end && out->size() < limit; ++id) {
+    if (const T* r = store_.Find<T>(id)) out->push_back(*r);
+  }
+}
+
+Result<std::vector<Record>> EngineImpl::Scan(EntityKind kind, Id after, uint32_t limit) const {
+  if (limit == 0 || limit > 100000) {
+    return Status::InvalidArgument("limit must be between 1 and 100000", "limit");
+  }
+  std::vector<Record> out;
+  if (after == UINT64_MAX) return out;
+  out.reserve(std::min<uint32_t>(limit, 4096));
+  std::shared_lock lock(lock_);
+  switch (kind) {
+    case EntityKind::kCustomer: ScanTable<Customer>(after, limit, &out); break;
+    case EntityKind::kContact: ScanTable<Contact>(after, limit, &out); break;
+    case EntityKind::kInteraction: ScanTable<Interaction>(after, limit, &out); break;
+    case EntityKind::kTransaction: ScanTable<Transaction>(after, limit, &out); break;
+    case EntityKind::kOpportunity: ScanTable<Opportunity>(after, limit, &out); break;
+    case EntityKind::kContract: ScanTable<Contract>(after, limit, &out); break;
+    case EntityKind::kTask: ScanTable<Task>(after, limit, &out); break;
+    case EntityKind::kUser: ScanTable<User>(after, limit, &out); break;
+    default: return Status::InvalidArgument("unknown entity kind", "entity");
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ backup
+
+void EngineImpl::BackupAsync(const BackupOptions& options,
+                             std::function<void(Result<BackupInfo>)> done) {
+  std::unique_lock lock(backup_mu_);
+  if (backup_running_) {
+    lock.unlock();
+    done(Status::Unavailable("a backup is already running; wait for it to finish"));
+    return;
+  }
+  if (backup_thread_.joinable()) backup_thread_.join();  // the previous one, finished
+  backup_running_ = true;
+  backup_thread_ = std::thread([this, options, done = std::move(done)] {
+    Result<BackupInfo> info = RunBackup(options);
+    {
+      std::lock_guard finished(backup_mu_);
+      backup_running_ = false;
+    }
+    done(std::move(info));
+  });
+}
+
+Result<BackupInfo> EngineImpl::RunBackup(const BackupOptions& options) {
+  namespace fs = std::filesystem;
+  auto started = std::chrono::steady_clock::now();
+  if (options.path.empty()) return Status::InvalidArgument("a backup needs a target", "path");
+  const unsigned flags = options.compact ? MDB_CP_COMPACT : 0;
+  std::error_code ec;
+  std::string data_file;
+  int rc = 0;
+  if (options.single_file) {
+    data_file = options.path;
+    int fd = open(data_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::InvalidArgument("cannot create backup file " + data_file + ": " +
+                                         std::strerror(errno) + " (it must not exist yet)",
+                                     "path");
+    }
+    {
+      std::shared_lock map_lock(map_mu_);
+      rc = mdb_env_copyfd2(env_, fd, flags);
+    }
+    if (rc == 0 && fsync(fd) != 0) rc = errno;
+    close(fd);
+  } else {
+    if (fs::exists(options.path, ec) && !fs::is_empty(options.path, ec)) {
+      return Status::InvalidArgument(
+          "backup directory " + options.path + " is not empty; choose a new one", "path");
+    }
+    fs::create_directories(options.path, ec);
+    if (ec) {
+      return Status::InvalidArgument(
+          "cannot create backup directory " + options.path + ": " + ec.message(), "path");
+    }
+    data_file = options.path + "/data.mdb";
+    {
+      std::shared_lock map_lock(map_mu_);
+      rc = mdb_env_copy2(env_, options.path.c_str(), flags);
+    }
+    if (rc == 0) {
+      int fd = open(data_file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || fsync(fd) != 0) rc = errno;
+      if (fd >= 0) close(fd);
+    }
+  }
+  if (rc != 0) {
+    fs::remove(data_file, ec);
+    return LmdbError(rc, "copying the LMDB environment to " + options.path);
+  }
+  Result<BackupInfo> info = WriteBackupManifest(options.path, options.single_file);
+  if (info.ok()) {
+    info->micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - started)
+                                             .count());
+  }
+  return info;
+}
+
 Result<std::vector<AuditEntry>> EngineImpl::AuditLog(uint64_t after, uint32_t limit) const {
   if (limit == 0 || limit > 10000) {
     return Status::InvalidArgument("limit must be between 1 and 10000", "limit");
@@ -1513,6 +1718,22 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
   auto engine = std::make_unique<internal::EngineImpl>(options);
   CRM_RETURN_IF_ERROR(engine->OpenAndLoad());
   return std::unique_ptr<Engine>(std::move(engine));
+}
+
+std::vector<WriteResult> Engine::DryRun(const Actor& actor, std::vector<WriteOp> ops,
+                                        bool atomic) {
+  std::promise<std::vector<WriteResult>> promise;
+  std::future<std::vector<WriteResult>> future = promise.get_future();
+  DryRunAsync(actor, std::move(ops), atomic,
+              [&promise](std::vector<WriteResult> results) { promise.set_value(std::move(results)); });
+  return future.get();
+}
+
+Result<BackupInfo> Engine::Backup(const BackupOptions& options) {
+  std::promise<Result<BackupInfo>> promise;
+  std::future<Result<BackupInfo>> future = promise.get_future();
+  BackupAsync(options, [&promise](Result<BackupInfo> info) { promise.set_value(std::move(info)); });
+  return future.get();
 }
 
 std::vector<WriteResult> Engine::Write(const Actor& actor, std::vector<WriteOp> ops, bool atomic) {

@@ -457,6 +457,15 @@ template <> const Contract* Store::Find<Contract>(Id id) const { return LiveSlot
 template <> const Task* Store::Find<Task>(Id id) const { return LiveSlot(tasks_, id); }
 template <> const User* Store::Find<User>(Id id) const { return LiveSlot(users_, id); }
 
+template <> Id Store::EndId<Customer>() const { return customers_.end_id(); }
+template <> Id Store::EndId<Contact>() const { return contacts_.end_id(); }
+template <> Id Store::EndId<Interaction>() const { return interaction_locations_.end_id(); }
+template <> Id Store::EndId<Transaction>() const { return transaction_locations_.end_id(); }
+template <> Id Store::EndId<Opportunity>() const { return opportunities_.end_id(); }
+template <> Id Store::EndId<Contract>() const { return contracts_.end_id(); }
+template <> Id Store::EndId<Task>() const { return tasks_.end_id(); }
+template <> Id Store::EndId<User>() const { return users_.end_id(); }
+
 template <typename T>
 const T* Store::FindHistory(Id id) const {
   const auto& locations =

@@ -91,6 +91,11 @@ class Store {
   template <typename T>
   const T* Find(Id id) const;
 
+  // One past the largest id of kind T that has a slot: every record of
+  // that kind has a smaller id (a bound for scans, not a count).
+  template <typename T>
+  Id EndId() const;
+
   KeyOwner PhoneOwner(std::string_view e164) const;
   KeyOwner EmailOwner(std::string_view canonical_email) const;
   Id ExternalRefOwner(std::string_view ref) const;

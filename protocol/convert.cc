@@ -360,6 +360,12 @@ void ToWire(const engine::WriteOp& op, wire::WriteOp::Builder out) {
       del.setCascade(op.cascade);
       break;
     }
+    case engine::WriteKind::kImport: {
+      auto import = out.initImport();
+      ToWire(op.record, import.initRecord());
+      import.setReplace(op.replace);
+      break;
+    }
   }
 }
 
@@ -378,6 +384,12 @@ engine::Status FromWire(wire::WriteOp::Reader in, engine::WriteOp* out) {
       out->id = del.getId();
       out->cascade = del.getCascade();
       return Status::Ok();
+    }
+    case wire::WriteOp::IMPORT: {
+      auto import = in.getImport();
+      out->kind = engine::WriteKind::kImport;
+      out->replace = import.getReplace();
+      return UnderField(FromWire(import.getRecord(), &out->record), "import.record");
     }
   }
   return Status::InvalidArgument("unknown write operation " + std::to_string(in.which()), "");
@@ -1117,6 +1129,36 @@ engine::Status FromWire(wire::Report::Reader in, Report* out) {
       return Status::Ok();
   }
   return Status::InvalidArgument("unknown report kind " + std::to_string(in.which()), "");
+}
+
+}  // namespace crm::protocol
+
+namespace crm::protocol {
+
+// ------------------------------------------------------------------ backup
+
+void ToWire(const engine::BackupInfo& info, wire::BackupInfo::Builder out) {
+  out.setPath(info.path);
+  out.setDataFile(info.data_file);
+  out.setManifestFile(info.manifest_file);
+  out.setBytes(info.bytes);
+  out.setXxh3(info.xxh3);
+  out.setAuditSequence(info.audit_sequence);
+  ToWire(info.counts, out.initCounts());
+  out.setMicros(info.micros);
+}
+
+engine::BackupInfo FromWire(wire::BackupInfo::Reader in) {
+  engine::BackupInfo info;
+  info.path = ToString(in.getPath());
+  info.data_file = ToString(in.getDataFile());
+  info.manifest_file = ToString(in.getManifestFile());
+  info.bytes = in.getBytes();
+  info.xxh3 = in.getXxh3();
+  info.audit_sequence = in.getAuditSequence();
+  info.counts = FromWire(in.getCounts());
+  info.micros = in.getMicros();
+  return info;
 }
 
 }  // namespace crm::protocol

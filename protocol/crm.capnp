@@ -153,6 +153,10 @@ struct WriteOp {
       id @3 :UInt64;
       cascade @4 :Bool;
     }
+    import :group {       # admin only: the record as given, id and times kept
+      record @5 :Record;
+      replace @6 :Bool;   # replace a stored record of the same id
+    }
   }
 }
 
@@ -176,6 +180,24 @@ struct Counts {
   tasks @6 :UInt64;
   users @7 :UInt64;
   auditEntries @8 :UInt64;
+}
+
+# A hot backup written by the server, on the server's file system.
+struct BackupRequest {
+  path @0 :Text;        # a new or empty directory, or a new file with singleFile
+  singleFile @1 :Bool;
+  compact @2 :Bool = true;
+}
+
+struct BackupInfo {
+  path @0 :Text;
+  dataFile @1 :Text;
+  manifestFile @2 :Text;
+  bytes @3 :UInt64;
+  xxh3 @4 :UInt64;
+  auditSequence @5 :UInt64;
+  counts @6 :Counts;
+  micros @7 :UInt64;
 }
 
 struct NewUser {
@@ -447,6 +469,16 @@ struct Request {
     scoring @16 :Void;        # config in force, history, cut-offs; every role
     setScoring @17 :R.ScoringConfig;  # admin only; rescores every customer
     report @18 :ReportQuery;  # admin and manager
+    scan :group {             # admin only: records of one kind by id, for exports
+      entity @19 :UInt8;
+      after @20 :UInt64;      # ids greater than this
+      limit @21 :UInt32;      # 1..100000
+    }
+    backup @22 :BackupRequest;  # admin only
+    dryRun :group {           # a write that is validated and never applied
+      ops @23 :List(WriteOp);
+      atomic @24 :Bool;
+    }
   }
 }
 
@@ -468,5 +500,6 @@ struct Response {
     scoring @13 :ScoringState;
     scoringSet @14 :R.ScoringConfig;  # the stored config, with version, who and when
     report @15 :Report;
+    backup @16 :BackupInfo;
   }
 }

@@ -169,7 +169,7 @@ class Dispatch {
       case wire::Request::HISTORY: return History(request.getHistory());
       case wire::Request::GET: return Get(request.getGet());
       case wire::Request::LIST: return List(request.getList());
-      case wire::Request::WRITE: return Write(request.getWrite(), reply);
+      case wire::Request::WRITE: return Write(request.getWrite(), reply, /*dry_run=*/false);
       case wire::Request::AUDIT_LOG: return AuditLog(request.getAuditLog());
       case wire::Request::COUNTS: {
         Out out(id_);
@@ -182,6 +182,9 @@ class Dispatch {
       case wire::Request::SCORING: return Scoring();
       case wire::Request::SET_SCORING: return SetScoring(request.getSetScoring());
       case wire::Request::REPORT: return Report(request.getReport());
+      case wire::Request::SCAN: return Scan(request.getScan());
+      case wire::Request::BACKUP: return Backup(request.getBackup(), reply);
+      case wire::Request::DRY_RUN: return Write(request.getDryRun(), reply, /*dry_run=*/true);
     }
     return ErrorFrame(id_, Status::InvalidArgument("unknown operation"));
   }
@@ -304,14 +307,21 @@ class Dispatch {
                                "list.entity"));
   }
 
-  kj::Array<capnp::word> Write(wire::Request::Write::Reader write, Reply& reply) {
+  // A write, or (dry_run) its validation without applying it.
+  template <typename WriteReader>
+  kj::Array<capnp::word> Write(WriteReader write, Reply& reply, bool dry_run) {
     auto wire_ops = write.getOps();
     std::vector<engine::WriteOp> ops(wire_ops.size());
     for (unsigned i = 0; i < wire_ops.size(); ++i) {
-      const std::string field = "write.ops[" + std::to_string(i) + "]";
+      const std::string field =
+          std::string(dry_run ? "dry_run" : "write") + ".ops[" + std::to_string(i) + "]";
       Status s = Under(FromWire(wire_ops[i], &ops[i]), field);
       if (!s.ok()) return ErrorFrame(id_, s);
       engine::WriteOp& op = ops[i];
+      if (op.kind == engine::WriteKind::kImport) {
+        s = Require(session_.user, IsAdmin(session_.user), "import_records");
+        if (!s.ok()) return ErrorFrame(id_, s);
+      }
       const bool touches_user = op.kind == engine::WriteKind::kDelete
                                     ? op.entity == engine::EntityKind::kUser
                                     : std::holds_alternative<engine::User>(op.record);
@@ -330,13 +340,66 @@ class Dispatch {
     }
     const uint64_t id = id_;
     *handed_off_ = true;
-    engine_.WriteAsync(engine::Actor{session_.user.id}, std::move(ops), write.getAtomic(),
-                       [id, reply = std::move(reply)](std::vector<engine::WriteResult> results) {
-                         Out out(id);
-                         auto list = out.response.initWrite(static_cast<unsigned>(results.size()));
-                         for (unsigned i = 0; i < results.size(); ++i) ToWire(results[i], list[i]);
-                         reply(out.Frame(), false);
-                       });
+    auto done = [id, reply = std::move(reply)](std::vector<engine::WriteResult> results) {
+      Out out(id);
+      auto list = out.response.initWrite(static_cast<unsigned>(results.size()));
+      for (unsigned i = 0; i < results.size(); ++i) ToWire(results[i], list[i]);
+      reply(out.Frame(), false);
+    };
+    if (dry_run) {
+      engine_.DryRunAsync(engine::Actor{session_.user.id}, std::move(ops), write.getAtomic(),
+                          std::move(done));
+    } else {
+      engine_.WriteAsync(engine::Actor{session_.user.id}, std::move(ops), write.getAtomic(),
+                         std::move(done));
+    }
+    return nullptr;
+  }
+
+  kj::Array<capnp::word> Scan(wire::Request::Scan::Reader scan) {
+    Status s = Require(session_.user, IsAdmin(session_.user), "export_records");
+    if (!s.ok()) return ErrorFrame(id_, s);
+    engine::EntityKind kind;
+    if (scan.getEntity() < 1 || scan.getEntity() > engine::kEntityKindCount) {
+      return ErrorFrame(id_, Status::InvalidArgument("unknown entity kind " +
+                                                         std::to_string(scan.getEntity()) +
+                                                         " (1 customer .. 8 user)",
+                                                     "scan.entity"));
+    }
+    kind = static_cast<engine::EntityKind>(scan.getEntity());
+    engine::Result<std::vector<engine::Record>> records =
+        engine_.Scan(kind, scan.getAfter(), scan.getLimit());
+    if (!records.ok()) return ErrorFrame(id_, Prefixed(records.status(), "scan"));
+    Out out(id_);
+    auto list = out.response.initRecords(static_cast<unsigned>(records->size()));
+    for (unsigned i = 0; i < records->size(); ++i) {
+      engine::Record& record = (*records)[i];
+      if (auto* user = std::get_if<engine::User>(&record)) user->token_hash.clear();
+      ToWire(record, list[i]);
+    }
+    return out.Frame();
+  }
+
+  kj::Array<capnp::word> Backup(wire::BackupRequest::Reader in, Reply& reply) {
+    Status s = Require(session_.user, IsAdmin(session_.user), "backup");
+    if (!s.ok()) return ErrorFrame(id_, s);
+    engine::BackupOptions options;
+    options.path = ToString(in.getPath());
+    options.single_file = in.getSingleFile();
+    options.compact = in.getCompact();
+    if (options.path.empty() || options.path[0] != '/') {
+      return ErrorFrame(id_, Status::InvalidArgument(
+                                 "must be an absolute path on the server's machine",
+                                 "backup.path"));
+    }
+    const uint64_t id = id_;
+    *handed_off_ = true;
+    engine_.BackupAsync(options, [id, reply = std::move(reply)](engine::Result<engine::BackupInfo> info) {
+      if (!info.ok()) return reply(ErrorFrame(id, Prefixed(info.status(), "backup")), false);
+      Out out(id);
+      ToWire(*info, out.response.initBackup());
+      reply(out.Frame(), false);
+    });
     return nullptr;
   }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "card_format.h"
+#include "crmctl_data.h"
 #include "crm/client/client.h"
 #include "crmctl_value.h"
 #include "crm/engine/demo_data.h"
@@ -73,6 +74,7 @@ commands:
     kpi           [--as-of T]                 key-customer KPIs per owner
   T is 2026-06-30 (the end of that day, UTC) or 2026-06-30T12:00:00Z. The value commands
   exit 1 on a bad option or a refusal.
+  import, export, backup, restore, verify   see crmctl data --help
 
 ENTITY is customer, contact, interaction, transaction, opportunity, contract or task.
 Fields (lists are comma-separated):
@@ -572,6 +574,7 @@ int StatsCommand(Client& client, const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (int code = 0; crm::tools::RunDataCommand(argc, argv, &code)) return code;
   Args args = ParseArgs(argc, argv);
   std::string data_dir = args.Get("data", crm::tools::DefaultDataDir());
   if (args.words.empty()) {

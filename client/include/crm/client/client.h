@@ -137,6 +137,12 @@ class Batch {
   Pending<std::vector<engine::Record>> List(engine::Id customer, engine::EntityKind entity);
   Pending<std::vector<engine::WriteResult>> Write(std::vector<engine::WriteOp> ops,
                                                   bool atomic);
+  // As Write(), validated and never applied (Engine::DryRunAsync).
+  Pending<std::vector<engine::WriteResult>> DryRun(std::vector<engine::WriteOp> ops,
+                                                   bool atomic);
+  // Admin only: records of one kind with id > after, ascending, at most limit.
+  Pending<std::vector<engine::Record>> Scan(engine::EntityKind entity, engine::Id after,
+                                            uint32_t limit);
   Pending<engine::StoreCounts> Counts();
   Pending<std::vector<engine::AuditEntry>> AuditLog(uint64_t after, uint32_t limit);
   Pending<std::vector<engine::User>> ListUsers();
@@ -202,10 +208,21 @@ class Client {
   // write at all, a malformed request); each op's own outcome is in its
   // WriteResult, as Engine::Write() reports it.
   Result<std::vector<engine::WriteResult>> Write(std::vector<engine::WriteOp> ops, bool atomic);
+  // The results Write() would give, with nothing applied.
+  Result<std::vector<engine::WriteResult>> DryRun(std::vector<engine::WriteOp> ops, bool atomic);
   // One-op forms: the op's own error becomes the Result's.
   Result<engine::Id> Create(engine::Record record);
   Status Update(engine::Record record);
   Status Delete(engine::EntityKind entity, engine::Id id, bool cascade = false);
+
+  // Admin only: a page of a full scan of one kind (Engine::Scan); users come
+  // without token hashes.
+  Result<std::vector<engine::Record>> Scan(engine::EntityKind entity, engine::Id after,
+                                           uint32_t limit);
+  // Admin only: a hot backup written by the engine's process, on its
+  // machine (Engine::Backup; the path must be absolute). Waits for the whole
+  // copy: give the client a request timeout long enough for the store.
+  Result<engine::BackupInfo> Backup(const engine::BackupOptions& options);
 
   // Admin only: a new user and its token (shown once).
   Result<CreatedUser> CreateUser(const std::string& name, engine::Role role,

@@ -59,7 +59,16 @@ struct Actor {
 };
 
 // One write: create (record.id must be 0), update (record.id names it; full
-// replacement of the user-settable fields), or delete (entity + id).
+// replacement of the user-settable fields), delete (entity + id), or import.
+//
+// Import puts `record` exactly as given, server-owned fields included (id,
+// revision, created/updated times; a revision of 0 becomes 1, a time of 0
+// becomes now): the load path of an export or a migration. The record is
+// validated like a create (fields, references, unique keys). Its id must not
+// be 0; a stored record of that kind and id is AlreadyExists (naming it)
+// unless `replace` is set, then it is replaced (it must keep its customer).
+// Later creates get ids above every imported one. Audited as the create or
+// update it amounts to.
 struct WriteOp {
   WriteKind kind = WriteKind::kCreate;
   Record record;                             // create / update
@@ -69,6 +78,8 @@ struct WriteOp {
   // transactions, opportunities, contracts, tasks and the edges that point at
   // it. Without it, deleting a customer that still has any is a Conflict.
   bool cascade = false;
+  // Import only: replace a stored record of the same kind and id.
+  bool replace = false;
 };
 
 struct WriteResult {
@@ -223,6 +234,31 @@ struct WriterStats {
   uint64_t value_customers = 0;
 };
 
+// A hot backup: a consistent copy of the LMDB environment as of one moment
+// (one read transaction), taken while writes go on.
+struct BackupOptions {
+  // Target: a directory that does not exist or is empty (the copy goes to
+  // PATH/data.mdb and the manifest to PATH/MANIFEST), or with single_file a
+  // file that does not exist (manifest at PATH.manifest). On the engine's
+  // machine.
+  std::string path;
+  bool single_file = false;
+  // Leave out free pages (smaller, a little slower to write).
+  bool compact = true;
+};
+
+// What a backup holds, as its manifest states it (see backup.h).
+struct BackupInfo {
+  std::string path;
+  std::string data_file;      // the LMDB file written
+  std::string manifest_file;  // the manifest written
+  uint64_t bytes = 0;         // size of the LMDB file
+  uint64_t xxh3 = 0;          // XXH3-64 of the LMDB file
+  uint64_t audit_sequence = 0;
+  StoreCounts counts;  // records in the copy; audit_entries as its audit table holds
+  uint64_t micros = 0;  // how long the copy took
+};
+
 class Engine {
  public:
   // Opens (creating if needed) the data directory and rebuilds memory from it.
@@ -317,6 +353,30 @@ class Engine {
   virtual Result<SatisfactionReport> Satisfaction(Micros as_of) const = 0;
   virtual Result<ConversionReport> Conversion(const ConversionQuery& query) const = 0;
   virtual Result<OwnerKpiReport> OwnerKpis(Micros as_of) const = 0;
+  // Validates `ops` exactly as WriteAsync() would (each op against the
+  // committed store plus the ops before it in `ops`), reports one result per
+  // op (ids are those a write would have assigned), and applies nothing: a
+  // dry run. Runs on the writer thread, in a transaction that is rolled back.
+  virtual void DryRunAsync(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
+                           WriteCallback done) = 0;
+  // DryRunAsync(), waiting for the results.
+  std::vector<WriteResult> DryRun(const Actor& actor, std::vector<WriteOp> ops, bool atomic);
+
+  // Records of `kind` with id > `after`, ascending by id, at most `limit`
+  // (1..100000): a page of a full scan, for exports. Each page is consistent
+  // on its own; pages taken while writes go on may see different moments.
+  // Users come with their token hash (callers that send them out clear it).
+  virtual Result<std::vector<Record>> Scan(EntityKind kind, Id after, uint32_t limit) const = 0;
+
+  // Takes a hot backup (see BackupOptions) on an engine thread and calls
+  // `done` there when it is written, synced and its manifest is in place.
+  // Every write acknowledged before the call is in the copy. One backup at a
+  // time: another while one runs gets Unavailable. Writes go on meanwhile;
+  // only a growth of the LMDB map waits for the copy to finish.
+  virtual void BackupAsync(const BackupOptions& options,
+                           std::function<void(Result<BackupInfo>)> done) = 0;
+  // BackupAsync(), waiting for it.
+  Result<BackupInfo> Backup(const BackupOptions& options);
 
   virtual StoreCounts Counts() const = 0;
   virtual WriterStats Writer() const = 0;

@@ -259,7 +259,9 @@ struct User {
   friend bool operator==(const User&, const User&) = default;
 };
 
-enum class WriteKind : uint8_t { kCreate = 0, kUpdate = 1, kDelete = 2 };
+// kImport is an op only (never in the audit log, which records it as the
+// create or update it amounts to): see WriteOp.
+enum class WriteKind : uint8_t { kCreate = 0, kUpdate = 1, kDelete = 2, kImport = 3 };
 
 // One committed mutation, as recorded in the audit log.
 struct AuditEntry {

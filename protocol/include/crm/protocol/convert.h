@@ -103,5 +103,7 @@ engine::Status FromWire(wire::ReportQuery::Reader in, ReportQuery* out);
 // naming the field ("pipeline.stages[2].stage").
 void ToWire(const Report& report, wire::Report::Builder out);
 engine::Status FromWire(wire::Report::Reader in, Report* out);
+void ToWire(const engine::BackupInfo& info, wire::BackupInfo::Builder out);
+engine::BackupInfo FromWire(wire::BackupInfo::Reader in);
 
 }  // namespace crm::protocol
