@@ -58,13 +58,23 @@ std::vector<std::string> RunAndKill(const std::string& dir, int round,
     buffer.append(chunk, static_cast<size_t>(n));
     return true;
   };
-  while (std::chrono::steady_clock::now() < deadline) {
+  // Kill `kill_after` past READY, but not before the writer has acknowledged
+  // something (on a loaded machine that can take longer), within a minute.
+  size_t acks_from = std::string::npos;
+  auto acknowledged = [&] {
+    return acks_from != std::string::npos && buffer.find('\n', acks_from) != std::string::npos;
+  };
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= ready_deadline) break;
+    if (ready && now >= deadline && acknowledged()) break;
     read_some(5);
     if (!ready && buffer.find("READY\n") != std::string::npos) {
       ready = true;
+      acks_from = buffer.find("READY\n") + 6;
       deadline = std::chrono::steady_clock::now() + kill_after;
+      ready_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     }
-    if (!ready && std::chrono::steady_clock::now() >= ready_deadline) break;
   }
   EXPECT_TRUE(ready) << "the writer never became ready";
   kill(pid, SIGKILL);
