@@ -164,6 +164,10 @@ struct Pending {
   std::vector<WriteOp> ops;
   bool atomic = false;
   bool dry_run = false;  // validate only: rolled back whatever happens
+  // Per op: the outcome of checking and normalizing its fields, done by the
+  // caller's thread in Enqueue so that the writer spends its time on what
+  // needs the store (references, unique keys) and on LMDB.
+  std::vector<Status> fields;
   std::vector<WriteResult> results;
   WriteCallback done;
   std::function<void()> task;
@@ -449,6 +453,9 @@ class EngineImpl final : public Engine {
   std::vector<Effect> effects_;
   Micros batch_now_ = 0;
   const Actor* actor_ = nullptr;
+  // The field check of the op being applied (see Pending::fields); nullptr
+  // for ops that did not come through Enqueue.
+  const Status* fields_ = nullptr;
   bool import_replaced_ = false;  // the last ApplyImport replaced a record
 
   // One backup at a time, on its own thread (joined before LMDB closes).
@@ -730,6 +737,13 @@ void EngineImpl::Enqueue(const Actor& actor, std::vector<WriteOp> ops, bool atom
   pending->ops = std::move(ops);
   pending->atomic = atomic;
   pending->dry_run = dry_run;
+  pending->fields.reserve(pending->ops.size());
+  for (WriteOp& op : pending->ops) {
+    bool has_record = op.kind == WriteKind::kCreate || op.kind == WriteKind::kUpdate ||
+                      op.kind == WriteKind::kImport;
+    pending->fields.push_back(has_record ? ValidateFields(op.record, options_.default_region)
+                                         : Status::Ok());
+  }
   pending->done = std::move(done);
   {
     std::lock_guard lock(queue_mu_);
@@ -868,7 +882,11 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   actor_ = &unit.actor;
   unit.results.clear();
   if (!unit.dry_run && (!unit.atomic || unit.ops.size() == 1)) {
-    for (WriteOp& op : unit.ops) unit.results.push_back(ApplyOp(txn, unit.actor, op));
+    for (size_t i = 0; i < unit.ops.size(); ++i) {
+      fields_ = &unit.fields[i];
+      unit.results.push_back(ApplyOp(txn, unit.actor, unit.ops[i]));
+    }
+    fields_ = nullptr;
     return;
   }
   // All or nothing (or, for a dry run, always nothing): a nested LMDB
@@ -881,12 +899,14 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   if (rc != 0) throw LmdbFailure{rc, "beginning a nested transaction"};
   size_t failed = unit.ops.size();
   for (size_t i = 0; i < unit.ops.size(); ++i) {
+    fields_ = &unit.fields[i];
     unit.results.push_back(ApplyOp(child.get(), unit.actor, unit.ops[i]));
     if (!unit.results.back().status.ok() && unit.atomic) {
       failed = i;
       break;
     }
   }
+  fields_ = nullptr;
   if (failed == unit.ops.size() && !unit.dry_run) {
     rc = child.Commit();
     if (rc != 0) throw LmdbFailure{rc, "committing a nested transaction"};
@@ -971,7 +991,11 @@ Id CustomerOf(const T& r) {
 
 template <typename T>
 Status EngineImpl::CheckRecord(Record& record) const {
-  CRM_RETURN_IF_ERROR(ValidateFields(record, options_.default_region));
+  if (fields_ != nullptr) {
+    CRM_RETURN_IF_ERROR(*fields_);  // checked and normalized by Enqueue
+  } else {
+    CRM_RETURN_IF_ERROR(ValidateFields(record, options_.default_region));
+  }
   CRM_RETURN_IF_ERROR(CheckReferences(std::get<T>(record)));
   return CheckUniqueKeys(record);
 }

@@ -223,6 +223,12 @@ ImportOptions ImportOptionsFrom(const DataArgs& args) {
   return options;
 }
 
+// "customers", "opportunities".
+std::string Plural(EntityKind kind) {
+  std::string name(Name(kind));
+  return kind == EntityKind::kOpportunity ? "opportunities" : name + "s";
+}
+
 // Runs one file's import and prints its outcome; returns the report.
 ImportReport ImportFile(Client& client, const DataArgs& args, ImportOptions options,
                         const std::string& path, std::FILE* errors_out, size_t* shown) {
@@ -233,7 +239,7 @@ ImportReport ImportFile(Client& client, const DataArgs& args, ImportOptions opti
   if (path != "-" && stat(path.c_str(), &st) == 0) size = static_cast<uint64_t>(st.st_size);
   options.format = FormatFor(args, path);
   std::string label = std::string(options.dry_run ? "checking " : "importing ") +
-                      std::string(Name(options.kind)) + "s";
+                      Plural(options.kind);
   ImportReport report;
   {
     ProgressBar bar(label);
@@ -253,9 +259,9 @@ ImportReport ImportFile(Client& client, const DataArgs& args, ImportOptions opti
     }
   }
   double rate = report.seconds > 0 ? report.rows / report.seconds : 0;
-  std::printf("%s %" PRIu64 " of %" PRIu64 " %ss from %s in %.2f s (%.0f rows/s)",
+  std::printf("%s %" PRIu64 " of %" PRIu64 " %s from %s in %.2f s (%.0f rows/s)",
               options.dry_run ? "would import" : "imported", report.applied, report.rows,
-              std::string(Name(options.kind)).c_str(), path.c_str(), report.seconds, rate);
+              Plural(options.kind).c_str(), path.c_str(), report.seconds, rate);
   if (report.duplicates) std::printf("; %" PRIu64 " duplicates skipped", report.duplicates);
   if (report.failed) std::printf("; %" PRIu64 " bad rows", report.failed);
   std::printf("\n");
@@ -310,14 +316,14 @@ int ExportOne(Client& client, EntityKind kind, Format format, const std::string&
   if (out == nullptr) Fail("cannot write " + path);
   Result<ExportReport> report = Status::Internal("export did not run");
   {
-    ProgressBar bar("exporting " + std::string(Name(kind)) + "s");
+    ProgressBar bar("exporting " + Plural(kind));
     report = ExportRecords(client, kind, format, out, bar.Fn());
   }
   if (out != stdout && std::fclose(out) != 0) Fail("cannot write " + path);
-  if (!report.ok()) Fail("export of " + std::string(Name(kind)) + "s: " + report.status().ToString());
+  if (!report.ok()) Fail("export of " + Plural(kind) + ": " + report.status().ToString());
   if (out != stdout) {
-    std::printf("exported %" PRIu64 " %ss to %s in %.2f s\n", report->records,
-                std::string(Name(kind)).c_str(), path.c_str(), report->seconds);
+    std::printf("exported %" PRIu64 " %s to %s in %.2f s\n", report->records,
+                Plural(kind).c_str(), path.c_str(), report->seconds);
   }
   return 0;
 }
