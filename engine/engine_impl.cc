@@ -1695,13 +1695,12 @@ Result<TierReport> EngineImpl::Tiers(const TierQuery& query) const {
   Micros baseline_at = 0;
   if (query.since != 0) {
     CRM_RETURN_IF_ERROR(ReadScan(kTierSnapshots, [&](MDB_cursor* cursor) -> Status {
-      // The last snapshot at or before `since`, else the first one after it.
+      // The last snapshot at or before `since`; none: no baseline.
       Key start = IdKey(static_cast<uint64_t>(std::max<Micros>(query.since, 0)) + 1);
       MDB_val key = start.val(), value;
       int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
       if (rc == 0 || rc == MDB_NOTFOUND) {
-        int prev = mdb_cursor_get(cursor, &key, &value, rc == 0 ? MDB_PREV : MDB_LAST);
-        rc = prev == 0 ? 0 : mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+        rc = mdb_cursor_get(cursor, &key, &value, rc == 0 ? MDB_PREV : MDB_LAST);
       }
       if (rc == MDB_NOTFOUND) return Status::Ok();
       if (rc != 0) return LmdbError(rc, "reading the tier snapshots");

@@ -159,6 +159,7 @@ struct TierReport {
   std::array<uint64_t, 4> value_classes{};           // per ValueClass
   // movements[from][to]: customers whose tier was `from` in the baseline
   // snapshot and is `to` now (kNone: did not exist / no longer exists).
+  // false when no snapshot was taken at or before `since`.
   bool has_baseline = false;
   Micros baseline_at = 0;  // the snapshot compared with: the last at or before `since`
   std::array<std::array<uint64_t, kTierCount>, kTierCount> movements{};
