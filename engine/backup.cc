@@ -20,12 +20,14 @@
 
 #include "crm/engine/codec.h"
 #include "lmdb_env.h"
+#include "stored_value.h"
 #include "validate.h"
 
 namespace crm::engine {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::ReadValue;
 using internal::Cursor;
 using internal::GetBigEndian;
 using internal::Txn;
@@ -139,31 +141,13 @@ struct Meta {
   uint64_t audit_sequence = 0;
 };
 
-template <typename S, typename Fn>
-Status ReadMessage(const MDB_val& value, std::vector<capnp::word>& scratch, Fn&& fn) {
-  if (value.mv_size == 0 || value.mv_size % sizeof(capnp::word) != 0) {
-    return Status::Internal("value is not a whole number of words");
-  }
-  scratch.resize(value.mv_size / sizeof(capnp::word));
-  std::memcpy(scratch.data(), value.mv_data, value.mv_size);
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = 64 * 1024 * 1024;
-    capnp::FlatArrayMessageReader reader(
-        kj::ArrayPtr<const capnp::word>(scratch.data(), scratch.size()), options);
-    return fn(reader.getRoot<S>());
-  } catch (const kj::Exception& e) {
-    return Status::Internal(std::string("does not decode: ") + e.getDescription().cStr());
-  }
-}
-
 Status ReadMeta(MDB_txn* txn, MDB_dbi dbi, Meta* out) {
   MDB_val key{4, const_cast<char*>("meta")};
   MDB_val value;
   int rc = mdb_get(txn, dbi, &key, &value);
   if (rc != 0) return internal::LmdbError(rc, "reading the meta record");
   std::vector<capnp::word> scratch;
-  return ReadMessage<schema::Meta>(value, scratch, [&](schema::Meta::Reader m) {
+  return ReadValue<schema::Meta>(value, scratch, [&](schema::Meta::Reader m) {
     out->schema_version = m.getSchemaVersion();
     for (uint64_t id : m.getLastIds()) out->last_ids.push_back(id);
     out->audit_sequence = m.getLastAuditSequence();
@@ -357,7 +341,7 @@ class Walker {
       }
       Id key_id = GetBigEndian(static_cast<const char*>(key.mv_data));
       T record;
-      Status s = ReadMessage<SchemaOf<T>>(value, scratch, [&](typename SchemaOf<T>::Reader r) {
+      Status s = ReadValue<SchemaOf<T>>(value, scratch, [&](typename SchemaOf<T>::Reader r) {
         return Decode(r, &record);
       });
       const std::string where = std::string(Name(EntityOf<T>)) + " " + std::to_string(key_id);
@@ -479,7 +463,7 @@ class Walker {
       ++report_->counts.audit_entries;
       uint64_t seq = key.mv_size == 8 ? GetBigEndian(static_cast<const char*>(key.mv_data)) : 0;
       AuditEntry entry;
-      Status s = ReadMessage<schema::AuditEntry>(
+      Status s = ReadValue<schema::AuditEntry>(
           value, scratch, [&](schema::AuditEntry::Reader r) { return Decode(r, &entry); });
       if (!s.ok()) {
         problems_.Add("audit entry " + std::to_string(seq) + ": " + s.message());

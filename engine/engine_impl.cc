@@ -37,6 +37,7 @@
 #include "crm/engine/engine.h"
 #include "lmdb_env.h"
 #include "staging.h"
+#include "stored_value.h"
 #include "store.h"
 #include "validate.h"
 #include "value_model.h"
@@ -109,35 +110,6 @@ kj::Array<capnp::word> EncodeRecord(const Record& record) {
   std::visit([&](const auto& r) { Encode(r, message.initRoot<SchemaOf<std::decay_t<decltype(r)>>>()); },
              record);
   return capnp::messageToFlatArray(message);
-}
-
-// Calls fn(reader) with the root of an LMDB value (not necessarily
-// word-aligned, so it is copied into `scratch` first). Returns fn's Status,
-// or Internal when the value is not a valid message.
-template <typename S, typename Fn>
-Status ReadValue(const MDB_val& value, std::vector<capnp::word>& scratch, Fn&& fn) {
-  if (value.mv_size % sizeof(capnp::word) != 0 || value.mv_size == 0) {
-    return Status::Internal("stored value is not a whole number of words");
-  }
-  scratch.resize(value.mv_size / sizeof(capnp::word));
-  std::memcpy(scratch.data(), value.mv_data, value.mv_size);
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = 64 * 1024 * 1024;
-    capnp::FlatArrayMessageReader reader(
-        kj::ArrayPtr<const capnp::word>(scratch.data(), scratch.size()), options);
-    return fn(reader.getRoot<S>());
-  } catch (const kj::Exception& e) {
-    return Status::Internal(std::string("stored value does not decode: ") +
-                            e.getDescription().cStr());
-  }
-}
-
-// Decodes an LMDB value into T.
-template <typename T>
-Status DecodeValue(const MDB_val& value, std::vector<capnp::word>& scratch, T* out) {
-  return ReadValue<SchemaOf<T>>(value, scratch,
-                                [&](typename SchemaOf<T>::Reader r) { return Decode(r, out); });
 }
 
 Micros SystemNow() {
