@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "card_format.h"
-#include "crmctl_data.h"
 #include "crm/client/client.h"
-#include "crmctl_value.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
+#include "crmctl_data.h"
+#include "crmctl_value.h"
 #include "data_dir.h"
+#include "record_io.h"
 
 namespace {
 
@@ -218,20 +219,6 @@ EntityKind ParseEntity(const std::string& text) {
          "\": customer, contact, interaction, transaction, opportunity, contract or task");
   }
   return kind;
-}
-
-Record EmptyRecord(EntityKind kind) {
-  switch (kind) {
-    case EntityKind::kCustomer: return Customer{};
-    case EntityKind::kContact: return Contact{};
-    case EntityKind::kInteraction: return Interaction{};
-    case EntityKind::kTransaction: return Transaction{};
-    case EntityKind::kOpportunity: return Opportunity{};
-    case EntityKind::kContract: return Contract{};
-    case EntityKind::kTask: return Task{};
-    case EntityKind::kUser: return User{};
-  }
-  return Customer{};
 }
 
 // Sets one field named on the command line; false when `record` has no such field.
@@ -488,7 +475,7 @@ int RecordCommand(Client& client, const std::string& verb, const Args& args) {
   if (args.words.size() < 2) Fail(verb + " needs a record kind (see crmctl --help)");
   EntityKind kind = ParseEntity(args.words[1]);
   if (verb == "create") {
-    Record record = EmptyRecord(kind);
+    Record record = crm::tools::EmptyRecordOf(kind);
     ApplyFields(record, args);
     Result<Id> id = client.Create(std::move(record));
     Check(id.status());
