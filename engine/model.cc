@@ -102,7 +102,7 @@ std::string_view Name(Role v) {
   return NameIn(std::array<std::string_view, 3>{"admin", "manager", "agent"}, v);
 }
 std::string_view Name(WriteKind v) {
-  return NameIn(std::array<std::string_view, 3>{"create", "update", "delete"}, v);
+  return NameIn(std::array<std::string_view, 4>{"create", "update", "delete", "denied"}, v);
 }
 
 bool Parse(std::string_view name, EntityKind* out) { return ParseIn(kEntityNames, name, out, 1); }

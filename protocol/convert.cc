@@ -360,6 +360,7 @@ void ToWire(const engine::WriteOp& op, wire::WriteOp::Builder out) {
       del.setCascade(op.cascade);
       break;
     }
+    case engine::WriteKind::kDenied: break;  // an audit kind, never a write op
   }
 }
 
