@@ -13,6 +13,7 @@
 #include "crm.capnp.h"
 #include "crm/engine/codec.h"
 #include "crm/protocol/convert.h"
+#include "crm/protocol/ops_convert.h"
 
 namespace crm::client {
 
@@ -240,6 +241,40 @@ Batch::Pending<std::vector<engine::AuditEntry>> Batch::AuditLog(uint64_t after, 
       });
 }
 
+Batch::Pending<engine::AuditPage> Batch::QueryAudit(const engine::AuditQuery& query) {
+  return Add<engine::AuditPage>(
+      [&](wire::Request::Builder req) { protocol::ToWire(query, req.initAuditLog()); },
+      [limit = query.limit](wire::Response::Reader r) -> Result<engine::AuditPage> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::AUDIT_LOG));
+        engine::AuditPage page;
+        auto entries = DecodeList<engine::AuditEntry>(r.getAuditLog());
+        if (!entries.ok()) return entries.status();
+        page.entries = std::move(entries).value();
+        if (!page.entries.empty() && page.entries.size() == limit) {
+          page.next_cursor = page.entries.back().sequence;
+        }
+        return page;
+      });
+}
+
+Batch::Pending<engine::HandoverResult> Batch::Handover(const engine::HandoverSpec& spec) {
+  return Add<engine::HandoverResult>(
+      [&](wire::Request::Builder req) { protocol::ToWire(spec, req.initHandover()); },
+      [](wire::Response::Reader r) -> Result<engine::HandoverResult> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::HANDOVER));
+        return protocol::FromWire(r.getHandover());
+      });
+}
+
+Batch::Pending<protocol::StatsSnapshot> Batch::Stats() {
+  return Add<protocol::StatsSnapshot>(
+      [](wire::Request::Builder req) { req.setStats(); },
+      [](wire::Response::Reader r) -> Result<protocol::StatsSnapshot> {
+        CRM_RETURN_IF_ERROR(Check(r, wire::Response::STATS));
+        return protocol::FromWire(r.getStats());
+      });
+}
+
 Batch::Pending<std::vector<engine::User>> Batch::ListUsers() {
   return Add<std::vector<engine::User>>(
       [](wire::Request::Builder req) { req.setListUsers(); },
@@ -433,6 +468,27 @@ Result<engine::StoreCounts> Client::Counts() {
 Result<std::vector<engine::AuditEntry>> Client::AuditLog(uint64_t after, uint32_t limit) {
   Batch batch(*this);
   auto p = batch.AuditLog(after, limit);
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::AuditPage> Client::QueryAudit(const engine::AuditQuery& query) {
+  Batch batch(*this);
+  auto p = batch.QueryAudit(query);
+  batch.Run();
+  return p.Take();
+}
+
+Result<engine::HandoverResult> Client::Handover(const engine::HandoverSpec& spec) {
+  Batch batch(*this);
+  auto p = batch.Handover(spec);
+  batch.Run();
+  return p.Take();
+}
+
+Result<protocol::StatsSnapshot> Client::Stats() {
+  Batch batch(*this);
+  auto p = batch.Stats();
   batch.Run();
   return p.Take();
 }

@@ -283,6 +283,7 @@ void Encode(const Contract& in, schema::Contract::Builder out) {
   out.setPaidMinorUnits(in.paid_minor_units);
   out.setCreatedAt(in.created_at);
   out.setUpdatedAt(in.updated_at);
+  out.setOwner(in.owner);
 }
 
 Status Decode(schema::Contract::Reader in, Contract* out) {
@@ -301,6 +302,7 @@ Status Decode(schema::Contract::Reader in, Contract* out) {
   out->paid_minor_units = in.getPaidMinorUnits();
   out->created_at = in.getCreatedAt();
   out->updated_at = in.getUpdatedAt();
+  out->owner = in.getOwner();
   return Status::Ok();
 }
 
@@ -358,6 +360,46 @@ Status Decode(schema::User::Reader in, User* out) {
   return Status::Ok();
 }
 
+void Encode(const Record& in, schema::AnyRecord::Builder out) {
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, Customer>) Encode(r, out.initCustomer());
+        else if constexpr (std::is_same_v<T, Contact>) Encode(r, out.initContact());
+        else if constexpr (std::is_same_v<T, Interaction>) Encode(r, out.initInteraction());
+        else if constexpr (std::is_same_v<T, Transaction>) Encode(r, out.initTransaction());
+        else if constexpr (std::is_same_v<T, Opportunity>) Encode(r, out.initOpportunity());
+        else if constexpr (std::is_same_v<T, Contract>) Encode(r, out.initContract());
+        else if constexpr (std::is_same_v<T, Task>) Encode(r, out.initTask());
+        else Encode(r, out.initUser());
+      },
+      in);
+}
+
+namespace {
+template <typename T, typename R>
+Status DecodeAs(R reader, Record* out) {
+  T record;
+  CRM_RETURN_IF_ERROR(Decode(reader, &record));
+  *out = std::move(record);
+  return Status::Ok();
+}
+}  // namespace
+
+Status Decode(schema::AnyRecord::Reader in, Record* out) {
+  switch (in.which()) {
+    case schema::AnyRecord::CUSTOMER: return DecodeAs<Customer>(in.getCustomer(), out);
+    case schema::AnyRecord::CONTACT: return DecodeAs<Contact>(in.getContact(), out);
+    case schema::AnyRecord::INTERACTION: return DecodeAs<Interaction>(in.getInteraction(), out);
+    case schema::AnyRecord::TRANSACTION: return DecodeAs<Transaction>(in.getTransaction(), out);
+    case schema::AnyRecord::OPPORTUNITY: return DecodeAs<Opportunity>(in.getOpportunity(), out);
+    case schema::AnyRecord::CONTRACT: return DecodeAs<Contract>(in.getContract(), out);
+    case schema::AnyRecord::TASK: return DecodeAs<Task>(in.getTask(), out);
+    case schema::AnyRecord::USER: return DecodeAs<User>(in.getUser(), out);
+  }
+  return Status::InvalidArgument("unknown record kind", "record");
+}
+
 void Encode(const AuditEntry& in, schema::AuditEntry::Builder out) {
   out.setSequence(in.sequence);
   out.setTime(in.time);
@@ -365,19 +407,33 @@ void Encode(const AuditEntry& in, schema::AuditEntry::Builder out) {
   out.setKind(static_cast<uint8_t>(in.kind));
   out.setEntity(static_cast<uint8_t>(in.entity));
   out.setRecord(in.record);
+  if (in.old_value) Encode(*in.old_value, out.initOldValue());
+  if (in.new_value) Encode(*in.new_value, out.initNewValue());
+  out.setPermission(ToText(in.permission));
+  out.setMessage(ToText(in.message));
 }
 
 Status Decode(schema::AuditEntry::Reader in, AuditEntry* out) {
   out->sequence = in.getSequence();
   out->time = in.getTime();
   out->user = in.getUser();
-  CRM_RETURN_IF_ERROR(ToEnum(in.getKind(), WriteKind::kDelete, "audit.kind", &out->kind));
+  CRM_RETURN_IF_ERROR(ToEnum(in.getKind(), WriteKind::kDenied, "audit.kind", &out->kind));
   uint8_t entity = in.getEntity();
   if (entity < 1 || entity > kEntityKindCount) {
     return Status::InvalidArgument("unknown entity kind " + std::to_string(entity), "audit.entity");
   }
   out->entity = static_cast<EntityKind>(entity);
   out->record = in.getRecord();
+  out->old_value.reset();
+  out->new_value.reset();
+  if (in.hasOldValue()) {
+    CRM_RETURN_IF_ERROR(Decode(in.getOldValue(), &out->old_value.emplace()));
+  }
+  if (in.hasNewValue()) {
+    CRM_RETURN_IF_ERROR(Decode(in.getNewValue(), &out->new_value.emplace()));
+  }
+  out->permission = ToString(in.getPermission());
+  out->message = ToString(in.getMessage());
   return Status::Ok();
 }
 

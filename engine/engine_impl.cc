@@ -31,6 +31,7 @@
 #include <shared_mutex>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include "crm/engine/backup.h"
 #include "crm/engine/codec.h"
@@ -87,12 +88,15 @@ enum Dbi : int {
   kAudit,
   kScoring,
   kTierSnapshots,
+  kAuditByRecord,  // (entity, record id, sequence) -> empty
+  kAuditByUser,    // (user, sequence) -> empty
   kDbiCount
 };
 constexpr const char* kDbiNames[kDbiCount] = {"meta",          "customers", "contacts",
                                               "interactions",  "transactions", "opportunities",
                                               "contracts",     "tasks",     "users",
-                                              "audit",         "scoring",   "tier_snapshots"};
+                                              "audit",         "scoring",   "tier_snapshots",
+                                              "audit_by_record", "audit_by_user"};
 
 Dbi DbiFor(EntityKind kind) { return static_cast<Dbi>(static_cast<int>(kind)); }
 
@@ -129,8 +133,9 @@ struct Effect {
   std::optional<Record> old;
 };
 
-// One caller's Write() waiting for the writer, or a task for the writer
-// thread to run on its own, between batches.
+// One caller's Write() waiting for the writer, or one of the writer's other
+// units of work: a denial to audit, or a handover (whose ops the writer
+// builds itself).
 struct Pending {
   Actor actor;
   std::vector<WriteOp> ops;
@@ -143,7 +148,43 @@ struct Pending {
   std::vector<WriteResult> results;
   WriteCallback done;
   std::function<void()> task;
+  // The message of every audit entry the unit writes (empty for writes).
+  std::string note;
+  std::optional<Denial> denial;
+  std::optional<HandoverSpec> handover;
+  HandoverResult handover_result;
+  // The unit's outcome as a whole (denials and handovers).
+  Status status;
+  // Set for denials and handovers: runs instead of `done`.
+  std::function<void(Pending&)> finish;
 };
+
+// The field check of op i (see Pending::fields), or nullptr when the ops were
+// built on the writer thread (a handover) and are checked there.
+const Status* FieldsOf(const Pending& unit, size_t i) {
+  return i < unit.fields.size() ? &unit.fields[i] : nullptr;
+}
+
+// A user record as the audit log keeps it: without its token hash.
+Record ForAudit(Record record) {
+  if (auto* user = std::get_if<User>(&record)) user->token_hash.clear();
+  return record;
+}
+
+Key AuditRecordKey(EntityKind entity, Id record, uint64_t sequence) {
+  Key k;
+  k.Add(static_cast<uint64_t>(entity));
+  k.Add(record);
+  k.Add(sequence);
+  return k;
+}
+
+Key AuditUserKey(Id user, uint64_t sequence) {
+  Key k;
+  k.Add(user);
+  k.Add(sequence);
+  return k;
+}
 
 // A tier snapshot in LMDB: a small header, then one byte per customer id.
 constexpr uint32_t kSnapshotMagic = 0x52454954;  // "TIER"
@@ -283,6 +324,15 @@ class EngineImpl final : public Engine {
   Result<OwnerKpiReport> OwnerKpis(Micros as_of) const override {
     return WithModel(as_of, [&](const ValueModel& m) { return BuildOwnerKpis(store_, m); });
   }
+  Result<AuditPage> QueryAudit(const AuditQuery& query) const override;
+  void AuditDenialAsync(const Actor& actor, Denial denial,
+                        std::function<void(Status)> done) override;
+  void HandoverAsync(const Actor& actor, HandoverSpec spec,
+                     std::function<void(Result<HandoverResult>)> done) override;
+  uint64_t UserGeneration() const override {
+    return user_generation_.load(std::memory_order_acquire);
+  }
+  StorageStats Storage() const override;
   WriterStats Writer() const override {
     return WriterStats{batches_.load(std::memory_order_relaxed),
                        batched_ops_.load(std::memory_order_relaxed),
@@ -379,7 +429,8 @@ class EngineImpl final : public Engine {
   WriteResult ApplyUpdate(MDB_txn* txn, T record);
   template <typename T>
   WriteResult ApplyImport(MDB_txn* txn, T record, bool replace);
-  WriteResult ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade);
+  WriteResult ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade,
+                          uint64_t revision);
   // Validates and normalizes the fields of `record` (a T), then checks its
   // references and unique keys against the staged store.
   template <typename T>
@@ -390,7 +441,15 @@ class EngineImpl final : public Engine {
   template <typename T>
   Status DeleteChecked(MDB_txn* txn, const T& old, bool cascade, Micros now);
   void Emit(MDB_txn* txn, std::optional<Record> record, std::optional<Record> old);
-  void PutAudit(MDB_txn* txn, const Actor& actor, WriteKind kind, EntityKind entity, Id id);
+  // Assigns the entry its sequence and time, writes it and its index keys.
+  void PutAudit(MDB_txn* txn, AuditEntry entry);
+  static void PutAuditIndexes(MDB_txn* txn, const MDB_dbi* dbis, const AuditEntry& entry);
+  // Builds the ops of a handover from the staged state; false (with
+  // unit.status set) when the handover cannot be done.
+  bool BuildHandover(Pending& unit);
+  void Enqueue(std::unique_ptr<Pending> pending);
+  // Reads audit entry `sequence` in `txn`.
+  Status ReadAudit(MDB_txn* txn, uint64_t sequence, AuditEntry* out) const;
   void PutMeta(MDB_txn* txn, const Counters& counters);
   void Publish(std::vector<Effect>& effects);
   void GrowMap();
@@ -416,6 +475,10 @@ class EngineImpl final : public Engine {
   // Written by the writer thread, read by anyone.
   std::atomic<uint64_t> batches_{0}, batched_ops_{0}, commit_micros_{0}, map_growths_{0},
       value_nanos_{0}, value_customers_{0};
+  std::atomic<uint64_t> user_generation_{0};
+  // The time of the last batch: batch times never go back, so audit times
+  // grow with the sequence even if the clock steps back.
+  Micros last_batch_now_ = 0;
 
   // Writer-thread state.
   Counters committed_;  // as of the last commit
@@ -428,12 +491,12 @@ class EngineImpl final : public Engine {
   // The field check of the op being applied (see Pending::fields); nullptr
   // for ops that did not come through Enqueue.
   const Status* fields_ = nullptr;
-  bool import_replaced_ = false;  // the last ApplyImport replaced a record
 
   // One backup at a time, on its own thread (joined before LMDB closes).
   std::mutex backup_mu_;
   bool backup_running_ = false;
   std::thread backup_thread_;
+  const std::string* note_ = nullptr;
 };
 
 // ------------------------------------------------------------------- open
@@ -496,6 +559,7 @@ Status EngineImpl::ReadOrCreateMeta() {
     return rc == 0 ? Status::Ok() : LmdbError(rc, "writing the meta record");
   }
   if (rc != 0) return LmdbError(rc, "reading the meta record");
+  uint64_t indexed_through = 0;
   std::vector<capnp::word> scratch(value.mv_size / sizeof(capnp::word) + 1);
   std::memcpy(scratch.data(), value.mv_data, value.mv_size);
   try {
@@ -513,9 +577,34 @@ Status EngineImpl::ReadOrCreateMeta() {
       committed_.last_ids[i] = ids[i];
     }
     committed_.audit_sequence = meta.getLastAuditSequence();
+    indexed_through = meta.getAuditIndexedThrough();
   } catch (const kj::Exception& e) {
     return Status::Unavailable(std::string("the meta record is corrupt: ") +
                                e.getDescription().cStr());
+  }
+  // Index the audit entries a build without the audit indexes wrote.
+  if (indexed_through < committed_.audit_sequence) {
+    for (uint64_t seq = indexed_through + 1; seq <= committed_.audit_sequence; ++seq) {
+      AuditEntry entry;
+      Status s = ReadAudit(txn.get(), seq, &entry);
+      if (!s.ok()) return Status::Unavailable("indexing the audit log: " + s.message());
+      try {
+        PutAuditIndexes(txn.get(), dbis_, entry);
+      } catch (const LmdbFailure& failure) {
+        return LmdbError(failure.rc, failure.what);
+      }
+    }
+    try {
+      PutMeta(txn.get(), committed_);
+    } catch (const LmdbFailure& failure) {
+      return LmdbError(failure.rc, failure.what);
+    }
+  }
+  if (committed_.audit_sequence > 0) {
+    AuditEntry last;
+    Status s = ReadAudit(txn.get(), committed_.audit_sequence, &last);
+    if (!s.ok()) return Status::Unavailable("reading the audit log: " + s.message());
+    last_batch_now_ = last.time;
   }
   // Commit even though nothing changed: DBI handles opened in an aborted
   // transaction are closed with it.
@@ -530,6 +619,7 @@ void EngineImpl::PutMeta(MDB_txn* txn, const Counters& counters) {
   auto ids = meta.initLastIds(static_cast<unsigned>(counters.last_ids.size()));
   for (unsigned i = 0; i < counters.last_ids.size(); ++i) ids.set(i, counters.last_ids[i]);
   meta.setLastAuditSequence(counters.audit_sequence);
+  meta.setAuditIndexedThrough(counters.audit_sequence);
   auto words = capnp::messageToFlatArray(message);
   MDB_val key{4, const_cast<char*>("meta")};
   MDB_val value{words.asBytes().size(), words.asBytes().begin()};
@@ -717,11 +807,38 @@ void EngineImpl::Enqueue(const Actor& actor, std::vector<WriteOp> ops, bool atom
                                          : Status::Ok());
   }
   pending->done = std::move(done);
+  Enqueue(std::move(pending));
+}
+
+void EngineImpl::Enqueue(std::unique_ptr<Pending> pending) {
   {
     std::lock_guard lock(queue_mu_);
     queue_.push_back(std::move(pending));
   }
   queue_cv_.notify_one();
+}
+
+void EngineImpl::AuditDenialAsync(const Actor& actor, Denial denial,
+                                  std::function<void(Status)> done) {
+  auto pending = std::make_unique<Pending>();
+  pending->actor = actor;
+  pending->denial = std::move(denial);
+  pending->finish = [done = std::move(done)](Pending& unit) { done(unit.status); };
+  Enqueue(std::move(pending));
+}
+
+void EngineImpl::HandoverAsync(const Actor& actor, HandoverSpec spec,
+                               std::function<void(Result<HandoverResult>)> done) {
+  auto pending = std::make_unique<Pending>();
+  pending->actor = actor;
+  pending->note = "handover of user " + std::to_string(spec.from);
+  pending->handover = std::move(spec);
+  pending->atomic = true;
+  pending->finish = [done = std::move(done)](Pending& unit) {
+    if (!unit.status.ok()) return done(unit.status);
+    done(std::move(unit.handover_result));
+  };
+  Enqueue(std::move(pending));
 }
 
 std::vector<std::unique_ptr<Pending>> EngineImpl::TakeBatch(bool* stopping) {
@@ -765,7 +882,8 @@ void EngineImpl::WriterLoop() {
 }
 
 void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch) {
-  batch_now_ = Now();
+  batch_now_ = std::max(Now(), last_batch_now_);
+  last_batch_now_ = batch_now_;
   auto started = std::chrono::steady_clock::now();
   for (;;) {
     counters_ = committed_;
@@ -799,6 +917,7 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch) {
       Status failed = LmdbError(rc, what);
       for (auto& unit : batch) {
         unit->results.assign(unit->ops.size(), WriteResult{failed, 0, 0});
+        unit->status = failed;
       }
     } else {
       Publish(effects_);
@@ -814,7 +933,13 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch) {
     staging_.reset();
     effects_.clear();
     // Callbacks may queue further writes (the queue has its own lock).
-    for (auto& unit : batch) unit->done(std::move(unit->results));
+    for (auto& unit : batch) {
+      if (unit->finish) {
+        unit->finish(*unit);
+      } else {
+        unit->done(std::move(unit->results));
+      }
+    }
     return;
   }
 }
@@ -830,8 +955,10 @@ void EngineImpl::GrowMap() {
 void EngineImpl::Publish(std::vector<Effect>& effects) {
   std::unique_lock lock(lock_);
   std::chrono::nanoseconds in_value{0};
+  bool users_changed = false;
   for (Effect& e : effects) {
     auto started = std::chrono::steady_clock::now();
+    users_changed = users_changed || KindOf(e.record ? *e.record : *e.old) == EntityKind::kUser;
     if (e.record) {
       value_->OnPut(e.old ? &*e.old : nullptr, *e.record);
       in_value += std::chrono::steady_clock::now() - started;
@@ -848,15 +975,33 @@ void EngineImpl::Publish(std::vector<Effect>& effects) {
   value_nanos_.fetch_add(static_cast<uint64_t>(in_value.count()), std::memory_order_relaxed);
   value_customers_.fetch_add(rescored, std::memory_order_relaxed);
   published_audit_sequence_ = counters_.audit_sequence;
+  if (users_changed) user_generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   actor_ = &unit.actor;
+  note_ = &unit.note;
   unit.results.clear();
+  unit.status = Status::Ok();
+  if (unit.denial) {
+    AuditEntry entry;
+    entry.user = unit.actor.user;
+    entry.kind = WriteKind::kDenied;
+    entry.entity = unit.denial->entity;
+    entry.record = unit.denial->record;
+    entry.permission = unit.denial->permission;
+    entry.message = unit.denial->message;
+    PutAudit(txn, std::move(entry));
+    return;
+  }
+  if (unit.handover && !BuildHandover(unit)) return;
   if (!unit.dry_run && (!unit.atomic || unit.ops.size() == 1)) {
     for (size_t i = 0; i < unit.ops.size(); ++i) {
-      fields_ = &unit.fields[i];
+      fields_ = FieldsOf(unit, i);
       unit.results.push_back(ApplyOp(txn, unit.actor, unit.ops[i]));
+      if (unit.status.ok() && !unit.results.back().status.ok()) {
+        unit.status = unit.results.back().status;
+      }
     }
     fields_ = nullptr;
     return;
@@ -871,7 +1016,7 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
   if (rc != 0) throw LmdbFailure{rc, "beginning a nested transaction"};
   size_t failed = unit.ops.size();
   for (size_t i = 0; i < unit.ops.size(); ++i) {
-    fields_ = &unit.fields[i];
+    fields_ = FieldsOf(unit, i);
     unit.results.push_back(ApplyOp(child.get(), unit.actor, unit.ops[i]));
     if (!unit.results.back().status.ok() && unit.atomic) {
       failed = i;
@@ -884,6 +1029,7 @@ void EngineImpl::RunUnit(MDB_txn* txn, Pending& unit) {
     if (rc != 0) throw LmdbFailure{rc, "committing a nested transaction"};
     return;
   }
+  if (failed < unit.ops.size()) unit.status = unit.results[failed].status;
   child.Abort();
   staging_->RollbackTo(mark);
   effects_.resize(effects_mark);
@@ -912,7 +1058,7 @@ WriteResult EngineImpl::ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op) {
       result = std::visit([&](const auto& r) { return ApplyUpdate(txn, r); }, op.record);
       break;
     case WriteKind::kDelete:
-      result = ApplyDelete(txn, op.entity, op.id, op.cascade);
+      result = ApplyDelete(txn, op.entity, op.id, op.cascade, op.revision);
       break;
     case WriteKind::kImport:
       result = std::visit([&](const auto& r) { return ApplyImport(txn, r, op.replace); },
@@ -921,14 +1067,7 @@ WriteResult EngineImpl::ApplyOp(MDB_txn* txn, const Actor& actor, WriteOp& op) {
     default:
       return WriteResult{Status::InvalidArgument("unknown write kind", "kind"), 0, 0};
   }
-  if (result.status.ok()) {
-    EntityKind entity = op.kind == WriteKind::kDelete ? op.entity : KindOf(op.record);
-    WriteKind audited = op.kind;
-    if (op.kind == WriteKind::kImport) {
-      audited = import_replaced_ ? WriteKind::kUpdate : WriteKind::kCreate;
-    }
-    PutAudit(txn, actor, audited, entity, result.id);
-  }
+  (void)actor;  // audited per record changed, in Emit()
   return result;
 }
 
@@ -1077,7 +1216,6 @@ WriteResult EngineImpl::ApplyImport(MDB_txn* txn, T record, bool replace) {
     if (!r.done) r.done_at = 0;
   }
   last_id = std::max(last_id, r.id);
-  import_replaced_ = old != nullptr;
   Id id = r.id;
   uint64_t revision = r.revision;
   Emit(txn, std::move(wrapped), old ? std::optional<Record>(Record(*old)) : std::nullopt);
@@ -1151,6 +1289,7 @@ Status EngineImpl::CheckReferences(const T& r) const {
   } else if constexpr (std::is_same_v<T, Contract>) {
     CRM_RETURN_IF_ERROR(belongs(staging_->Find<Opportunity>(r.opportunity), r.opportunity,
                                 "opportunity", "opportunity"));
+    CRM_RETURN_IF_ERROR(user_exists(r.owner, "owner"));
   } else if constexpr (std::is_same_v<T, Task>) {
     CRM_RETURN_IF_ERROR(user_exists(r.assignee, "assignee"));
   }
@@ -1210,9 +1349,18 @@ Status EngineImpl::CheckUniqueKeys(const Record& record) const {
   return check(*emails, false);
 }
 
-WriteResult EngineImpl::ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade) {
+WriteResult EngineImpl::ApplyDelete(MDB_txn* txn, EntityKind kind, Id id, bool cascade,
+                                    uint64_t expected_revision) {
   auto run = [&](const auto* old) -> WriteResult {
     if (old == nullptr) return {Status::NotFound("no " + Describe(kind, id), "id"), 0, 0};
+    if (expected_revision != 0 && expected_revision != old->revision) {
+      return {Status::Conflict(Describe(kind, id) + " is at revision " +
+                                   std::to_string(old->revision) + ", not " +
+                                   std::to_string(expected_revision) +
+                                   ": it changed since you read it; read it again",
+                               "revision"),
+              0, 0};
+    }
     uint64_t revision = old->revision;  // `old` dies with the delete
     Status s = DeleteChecked(txn, *old, cascade, batch_now_);
     if (!s.ok()) return {std::move(s), 0, 0};
@@ -1329,13 +1477,22 @@ void EngineImpl::Emit(MDB_txn* txn, std::optional<Record> record, std::optional<
   } else {
     staging_->Remove(*old);
   }
+  AuditEntry entry;
+  entry.user = actor_ != nullptr ? actor_->user : 0;
+  entry.kind = !old ? WriteKind::kCreate : record ? WriteKind::kUpdate : WriteKind::kDelete;
+  entry.entity = KindOf(any);
+  entry.record = IdOf(any);
+  if (old) entry.old_value = ForAudit(*old);
+  if (record) entry.new_value = ForAudit(*record);
+  if (note_ != nullptr) entry.message = *note_;
+  PutAudit(txn, std::move(entry));
   effects_.push_back(Effect{std::move(record), std::move(old)});
 }
 
-void EngineImpl::PutAudit(MDB_txn* txn, const Actor& actor, WriteKind kind, EntityKind entity,
-                          Id id) {
-  AuditEntry entry{++counters_.audit_sequence, batch_now_, actor.user, kind, entity, id};
-  capnp::MallocMessageBuilder message(16);
+void EngineImpl::PutAudit(MDB_txn* txn, AuditEntry entry) {
+  entry.sequence = ++counters_.audit_sequence;
+  entry.time = batch_now_;
+  capnp::MallocMessageBuilder message(256);
   Encode(entry, message.initRoot<schema::AuditEntry>());
   auto words = capnp::messageToFlatArray(message);
   Key key = IdKey(entry.sequence);
@@ -1343,6 +1500,35 @@ void EngineImpl::PutAudit(MDB_txn* txn, const Actor& actor, WriteKind kind, Enti
   MDB_val v{words.asBytes().size(), words.asBytes().begin()};
   int rc = mdb_put(txn, dbis_[kAudit], &k, &v, MDB_APPEND);
   if (rc != 0) throw LmdbFailure{rc, "writing the audit log"};
+  PutAuditIndexes(txn, dbis_, entry);
+}
+
+void EngineImpl::PutAuditIndexes(MDB_txn* txn, const MDB_dbi* dbis, const AuditEntry& entry) {
+  MDB_val empty{0, nullptr};
+  int rc = 0;
+  if (entry.record != 0) {
+    Key key = AuditRecordKey(entry.entity, entry.record, entry.sequence);
+    MDB_val k = key.val();
+    rc = mdb_put(txn, dbis[kAuditByRecord], &k, &empty, 0);
+    if (rc != 0) throw LmdbFailure{rc, "writing the audit index by record"};
+  }
+  Key key = AuditUserKey(entry.user, entry.sequence);
+  MDB_val k = key.val();
+  rc = mdb_put(txn, dbis[kAuditByUser], &k, &empty, 0);
+  if (rc != 0) throw LmdbFailure{rc, "writing the audit index by user"};
+}
+
+Status EngineImpl::ReadAudit(MDB_txn* txn, uint64_t sequence, AuditEntry* out) const {
+  Key key = IdKey(sequence);
+  MDB_val k = key.val();
+  MDB_val value;
+  int rc = mdb_get(txn, dbis_[kAudit], &k, &value);
+  if (rc == MDB_NOTFOUND) {
+    return Status::Internal("audit entry " + std::to_string(sequence) + " is missing");
+  }
+  if (rc != 0) return LmdbError(rc, "reading the audit log");
+  std::vector<capnp::word> scratch;
+  return DecodeValue(value, scratch, out);
 }
 
 template <typename T>
@@ -1698,6 +1884,262 @@ Result<TierReport> EngineImpl::Tiers(const TierQuery& query) const {
   });
 }
 
+Result<AuditPage> EngineImpl::QueryAudit(const AuditQuery& query) const {
+  if (query.limit == 0 || query.limit > 10000) {
+    return Status::InvalidArgument("limit must be between 1 and 10000", "limit");
+  }
+  if (query.record == 0 && query.entity != EntityKind::kCustomer &&
+      static_cast<int>(query.entity) > kEntityKindCount) {
+    return Status::InvalidArgument("unknown entity kind", "entity");
+  }
+  AuditPage page;
+  if (query.after == UINT64_MAX || (query.to != 0 && query.from >= query.to)) return page;
+  std::shared_lock map_lock(map_mu_);
+  int rc = 0;
+  Txn txn(env_, nullptr, MDB_RDONLY, &rc);
+  if (rc != 0) return LmdbError(rc, "begin read transaction");
+
+  // The first sequence worth reading: after the cursor, and (times never
+  // decrease along the sequence) at the first entry at or after `from`.
+  uint64_t start = query.after + 1;
+  if (query.from != 0) {
+    Cursor last(txn.get(), dbis_[kAudit], &rc);
+    if (rc != 0) return LmdbError(rc, "opening the audit log");
+    MDB_val key, value;
+    rc = mdb_cursor_get(last.get(), &key, &value, MDB_LAST);
+    if (rc == MDB_NOTFOUND) return page;
+    if (rc != 0) return LmdbError(rc, "reading the audit log");
+    uint64_t lo = start, hi = GetBigEndian(static_cast<const char*>(key.mv_data)) + 1;
+    while (lo < hi) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      AuditEntry probe;
+      CRM_RETURN_IF_ERROR(ReadAudit(txn.get(), mid, &probe));
+      if (probe.time < query.from) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    start = lo;
+  }
+
+  auto matches = [&](const AuditEntry& e) {
+    if (query.record != 0 && (e.entity != query.entity || e.record != query.record)) return false;
+    if (query.user && e.user != *query.user) return false;
+    return e.time >= query.from;
+  };
+  // Visits candidate sequences in order; stops at the limit or past `to`.
+  bool full = false;
+  auto take = [&](uint64_t sequence, bool* stop) -> Status {
+    AuditEntry entry;
+    CRM_RETURN_IF_ERROR(ReadAudit(txn.get(), sequence, &entry));
+    if (query.to != 0 && entry.time >= query.to) {
+      *stop = true;
+      return Status::Ok();
+    }
+    if (!matches(entry)) return Status::Ok();
+    page.entries.push_back(std::move(entry));
+    if (page.entries.size() == query.limit) {
+      full = true;
+      *stop = true;
+    }
+    return Status::Ok();
+  };
+
+  bool by_index = query.record != 0 || query.user.has_value();
+  Dbi dbi = query.record != 0 ? kAuditByRecord : query.user ? kAuditByUser : kAudit;
+  Key prefix;
+  if (query.record != 0) {
+    prefix.Add(static_cast<uint64_t>(query.entity));
+    prefix.Add(query.record);
+  } else if (query.user) {
+    prefix.Add(*query.user);
+  }
+  Key first = prefix;
+  first.Add(start);
+  Cursor cursor(txn.get(), dbis_[dbi], &rc);
+  if (rc != 0) return LmdbError(rc, "opening the audit log");
+  MDB_val key = first.val();
+  MDB_val value;
+  bool stop = false;
+  for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE); rc == 0 && !stop;
+       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    if (key.mv_size != prefix.size + 8 ||
+        std::memcmp(key.mv_data, prefix.bytes.data(), prefix.size) != 0) {
+      break;  // past this record's or user's entries
+    }
+    uint64_t sequence = GetBigEndian(static_cast<const char*>(key.mv_data) + prefix.size);
+    if (by_index) {
+      CRM_RETURN_IF_ERROR(take(sequence, &stop));
+    } else {
+      AuditEntry entry;
+      std::vector<capnp::word> scratch;
+      CRM_RETURN_IF_ERROR(DecodeValue(value, scratch, &entry));
+      if (query.to != 0 && entry.time >= query.to) break;
+      if (!matches(entry)) continue;
+      page.entries.push_back(std::move(entry));
+      if (page.entries.size() == query.limit) {
+        full = true;
+        stop = true;
+      }
+    }
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "reading the audit log");
+  if (full) page.next_cursor = page.entries.back().sequence;
+  return page;
+}
+
+StorageStats EngineImpl::Storage() const {
+  StorageStats out;
+  std::shared_lock map_lock(map_mu_);
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (mdb_env_info(env_, &info) == 0 && mdb_env_stat(env_, &stat) == 0) {
+    out.map_bytes = info.me_mapsize;
+    out.used_bytes = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  }
+  struct stat file;
+  if (::stat((options_.data_dir + "/data.mdb").c_str(), &file) == 0) {
+    out.file_bytes = static_cast<uint64_t>(file.st_size);
+  }
+  return out;
+}
+
+bool EngineImpl::BuildHandover(Pending& unit) {
+  const HandoverSpec& spec = *unit.handover;
+  unit.ops.clear();
+  unit.handover_result = HandoverResult{};
+  auto fail = [&](Status s) {
+    unit.status = std::move(s);
+    return false;
+  };
+  const User* from = staging_->Find<User>(spec.from);
+  if (from == nullptr) {
+    return fail(Status::NotFound("no user has id " + std::to_string(spec.from), "from"));
+  }
+  if ((spec.to != 0) == !spec.to_team.empty()) {
+    return fail(Status::InvalidArgument("name either one user or one team to hand over to",
+                                        "to"));
+  }
+  // Receivers in id order, so ties go to the lowest id.
+  std::vector<const User*> receivers;
+  if (spec.to != 0) {
+    const User* to = staging_->Find<User>(spec.to);
+    if (to == nullptr) {
+      return fail(Status::NotFound("no user has id " + std::to_string(spec.to), "to"));
+    }
+    if (to->id == from->id) {
+      return fail(Status::InvalidArgument("a user cannot hand over to themselves", "to"));
+    }
+    if (!to->active) {
+      return fail(Status::InvalidArgument("user " + std::to_string(to->id) + " is inactive",
+                                          "to"));
+    }
+    receivers.push_back(to);
+  } else {
+    // The team's active agents; its managers only when it has no agent.
+    const Id last_user = counters_.last_ids[static_cast<size_t>(EntityKind::kUser)];
+    for (bool agents_only : {true, false}) {
+      for (Id u = 1; u <= last_user; ++u) {
+        const User* user = staging_->Find<User>(u);
+        if (user != nullptr && user->active && user->team == spec.to_team && u != from->id &&
+            (!agents_only || user->role == Role::kAgent)) {
+          receivers.push_back(user);
+        }
+      }
+      if (!receivers.empty()) break;
+    }
+    if (receivers.empty()) {
+      return fail(Status::InvalidArgument("team \"" + spec.to_team +
+                                              "\" has no active user to hand over to",
+                                          "to_team"));
+    }
+  }
+  std::unordered_map<Id, uint64_t> load;  // customers owned, per receiver
+  std::unordered_map<Id, uint64_t> received;
+  for (const User* r : receivers) load[r->id] = 0;
+  auto least_loaded = [&]() {
+    const User* best = receivers.front();
+    for (const User* r : receivers) {
+      if (load[r->id] < load[best->id]) best = r;
+    }
+    return best;
+  };
+  size_t round_robin = 0;
+  auto next_in_turn = [&]() { return receivers[round_robin++ % receivers.size()]; };
+
+  auto update = [&](Record record) {
+    WriteOp op;
+    op.kind = WriteKind::kUpdate;
+    op.record = std::move(record);
+    unit.ops.push_back(std::move(op));
+  };
+  std::unordered_map<Id, const User*> customer_receiver;
+  HandoverResult& result = unit.handover_result;
+  const auto& last = counters_.last_ids;
+  std::vector<Id> owned;
+  for (Id c = 1; c <= last[static_cast<size_t>(EntityKind::kCustomer)]; ++c) {
+    const Customer* customer = staging_->Find<Customer>(c);
+    if (customer == nullptr) continue;
+    if (customer->owner == from->id) {
+      owned.push_back(c);
+    } else if (auto it = load.find(customer->owner); it != load.end()) {
+      ++it->second;
+    }
+  }
+  for (Id c : owned) {
+    const User* to = least_loaded();
+    ++load[to->id];
+    ++received[to->id];
+    customer_receiver[c] = to;
+    Customer moved = *staging_->Find<Customer>(c);
+    moved.owner = to->id;
+    if (!to->team.empty()) moved.team = to->team;
+    update(std::move(moved));
+    ++result.customers;
+  }
+  // Children follow their customer's new owner; the rest go round-robin.
+  auto receiver_for = [&](Id customer) {
+    auto it = customer_receiver.find(customer);
+    return it != customer_receiver.end() ? it->second : next_in_turn();
+  };
+  for (Id o = 1; o <= last[static_cast<size_t>(EntityKind::kOpportunity)]; ++o) {
+    const Opportunity* opp = staging_->Find<Opportunity>(o);
+    if (opp == nullptr || opp->owner != from->id) continue;
+    Opportunity moved = *opp;
+    moved.owner = receiver_for(opp->customer)->id;
+    update(std::move(moved));
+    ++result.opportunities;
+  }
+  for (Id k = 1; k <= last[static_cast<size_t>(EntityKind::kContract)]; ++k) {
+    const Contract* contract = staging_->Find<Contract>(k);
+    if (contract == nullptr || contract->owner != from->id) continue;
+    Contract moved = *contract;
+    moved.owner = receiver_for(contract->customer)->id;
+    update(std::move(moved));
+    ++result.contracts;
+  }
+  for (Id t = 1; t <= last[static_cast<size_t>(EntityKind::kTask)]; ++t) {
+    const Task* task = staging_->Find<Task>(t);
+    if (task == nullptr || task->assignee != from->id || task->done) continue;
+    Task moved = *task;
+    moved.assignee =
+        task->customer != 0 ? receiver_for(task->customer)->id : next_in_turn()->id;
+    update(std::move(moved));
+    ++result.tasks;
+  }
+  if (spec.deactivate || !spec.new_team.empty()) {
+    User changed = *from;
+    if (spec.deactivate) changed.active = false;
+    if (!spec.new_team.empty()) changed.team = spec.new_team;
+    update(std::move(changed));
+    result.deactivated = spec.deactivate;
+  }
+  for (const User* r : receivers) result.receivers.emplace_back(r->id, received[r->id]);
+  unit.atomic = true;
+  return true;
+}
+
 }  // namespace internal
 
 // ------------------------------------------------------------- public entry
@@ -1736,6 +2178,14 @@ std::vector<WriteResult> Engine::Write(const Actor& actor, std::vector<WriteOp> 
   std::future<std::vector<WriteResult>> future = promise.get_future();
   WriteAsync(actor, std::move(ops), atomic,
              [&promise](std::vector<WriteResult> results) { promise.set_value(std::move(results)); });
+  return future.get();
+}
+
+Result<HandoverResult> Engine::Handover(const Actor& actor, HandoverSpec spec) {
+  std::promise<Result<HandoverResult>> promise;
+  std::future<Result<HandoverResult>> future = promise.get_future();
+  HandoverAsync(actor, std::move(spec),
+                [&promise](Result<HandoverResult> result) { promise.set_value(std::move(result)); });
   return future.get();
 }
 

@@ -102,7 +102,8 @@ std::string_view Name(Role v) {
   return NameIn(std::array<std::string_view, 3>{"admin", "manager", "agent"}, v);
 }
 std::string_view Name(WriteKind v) {
-  return NameIn(std::array<std::string_view, 4>{"create", "update", "delete", "import"}, v);
+  return NameIn(
+      std::array<std::string_view, 5>{"create", "update", "delete", "denied", "import"}, v);
 }
 
 bool Parse(std::string_view name, EntityKind* out) { return ParseIn(kEntityNames, name, out, 1); }

@@ -366,6 +366,7 @@ void ToWire(const engine::WriteOp& op, wire::WriteOp::Builder out) {
       import.setReplace(op.replace);
       break;
     }
+    case engine::WriteKind::kDenied: break;  // an audit kind, never a write op
   }
 }
 

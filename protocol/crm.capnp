@@ -438,6 +438,61 @@ struct Report {
   }
 }
 
+# --- operations: handover and stats
+
+struct Handover {
+  from @0 :UInt64;     # the user whose customers, opportunities, contracts and open tasks move
+  to @1 :UInt64;       # one receiver, or 0 with toTeam
+  toTeam @2 :Text;     # spread over the team's active users, least loaded first
+  deactivate @3 :Bool; # then set `from` inactive: its tokens stop working
+  newTeam @4 :Text;    # non-empty: `from` moves to this team (and stays active)
+}
+
+struct HandoverReceiver {
+  user @0 :UInt64;
+  customers @1 :UInt64;
+}
+
+struct HandoverResult {
+  customers @0 :UInt64;
+  opportunities @1 :UInt64;
+  contracts @2 :UInt64;
+  tasks @3 :UInt64;
+  receivers @4 :List(HandoverReceiver);
+  deactivated @5 :Bool;
+}
+
+# One kind of request since the server started. Latencies are from the
+# request's arrival to its response being ready (writes: after the commit),
+# in microseconds, from a log-linear histogram (within 12.5%).
+struct OpStats {
+  name @0 :Text;            # "card", "write", ...
+  requests @1 :UInt64;
+  errors @2 :UInt64;        # answered with Response.error
+  ratePerSecond @3 :Float64;  # over the last minute (since start if younger)
+  p50Micros @4 :Float64;
+  p90Micros @5 :Float64;
+  p99Micros @6 :Float64;
+  p999Micros @7 :Float64;
+  maxMicros @8 :Float64;
+}
+
+struct Stats {
+  uptimeMicros @0 :Int64;
+  connections @1 :UInt64;       # open now
+  connectionsTotal @2 :UInt64;  # accepted since start
+  counts @3 :Counts;
+  residentBytes @4 :UInt64;     # the process's resident memory
+  storeBytes @5 :UInt64;        # accounted in-memory store (refreshed at most every minute)
+  storeBytesAgeMicros @6 :Int64;  # how old storeBytes is
+  lmdbFileBytes @7 :UInt64;
+  lmdbUsedBytes @8 :UInt64;
+  lmdbMapBytes @9 :UInt64;
+  writerBatches @10 :UInt64;
+  writerOps @11 :UInt64;
+  ops @12 :List(OpStats);
+}
+
 # --- the envelope
 
 struct Request {
@@ -458,9 +513,15 @@ struct Request {
       ops @8 :List(WriteOp);
       atomic @9 :Bool;
     }
-    auditLog :group {
+    auditLog :group {        # oldest first; page on with after = the last sequence returned
       after @10 :UInt64;
       limit @11 :UInt32;
+      entity @19 :UInt8;     # with record: only that record's entries
+      record @20 :UInt64;    # 0 = any record
+      user @21 :UInt64;      # with byUser: only that user's entries (0 = the system)
+      byUser @22 :Bool;
+      from @23 :Int64;       # inclusive, 0 = unbounded
+      to @24 :Int64;         # exclusive, 0 = unbounded
     }
     counts @12 :Void;
     createUser @13 :NewUser;  # admin only
@@ -469,15 +530,17 @@ struct Request {
     scoring @16 :Void;        # config in force, history, cut-offs; every role
     setScoring @17 :R.ScoringConfig;  # admin only; rescores every customer
     report @18 :ReportQuery;  # admin and manager
+    handover @25 :Handover;   # admin, or the manager of the user's team
+    stats @26 :Void;          # admin and manager
     scan :group {             # admin only: records of one kind by id, for exports
-      entity @19 :UInt8;
-      after @20 :UInt64;      # ids greater than this
-      limit @21 :UInt32;      # 1..100000
+      entity @27 :UInt8;
+      after @28 :UInt64;      # ids greater than this
+      limit @29 :UInt32;      # 1..100000
     }
-    backup @22 :BackupRequest;  # admin only
+    backup @30 :BackupRequest;  # admin only
     dryRun :group {           # a write that is validated and never applied
-      ops @23 :List(WriteOp);
-      atomic @24 :Bool;
+      ops @31 :List(WriteOp);
+      atomic @32 :Bool;
     }
   }
 }
@@ -500,6 +563,8 @@ struct Response {
     scoring @13 :ScoringState;
     scoringSet @14 :R.ScoringConfig;  # the stored config, with version, who and when
     report @15 :Report;
-    backup @16 :BackupInfo;
+    handover @16 :HandoverResult;
+    stats @17 :Stats;
+    backup @18 :BackupInfo;
   }
 }

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -14,7 +15,9 @@
 
 #include "crm.capnp.h"
 #include "crm/engine/codec.h"
+#include "access.h"
 #include "crm/protocol/convert.h"
+#include "crm/protocol/ops_convert.h"
 #include "crm/protocol/users.h"
 #include "sha256.h"
 
@@ -44,16 +47,6 @@ Status Under(Status status, const std::string& prefix) {
   if (status.ok()) return status;
   std::string field = status.field().empty() ? prefix : prefix + "." + status.field();
   return Status(status.code(), status.message(), std::move(field), status.existing_id());
-}
-
-// `hint` says who has the permission ("the admin role"), when given.
-Status Require(const engine::User& user, bool allowed, std::string_view permission,
-               std::string_view hint = {}) {
-  if (allowed) return Status::Ok();
-  std::string message = "role " + std::string(engine::Name(user.role)) + " lacks permission " +
-                        std::string(permission);
-  if (!hint.empty()) message += ": " + std::string(permission) + " requires " + std::string(hint);
-  return Status::PermissionDenied(std::move(message));
 }
 
 bool IsAdmin(const engine::User& user) { return user.role == Role::kAdmin; }
@@ -150,41 +143,91 @@ engine::Result<engine::User> FindUserByToken(const engine::Engine& engine, std::
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+using internal::Access;
+using internal::Decision;
+
+OpKind OpOf(wire::Request::Which which) {
+  switch (which) {
+    case wire::Request::HELLO: return OpKind::kHello;
+    case wire::Request::CARD: return OpKind::kCard;
+    case wire::Request::HISTORY: return OpKind::kHistory;
+    case wire::Request::GET: return OpKind::kGet;
+    case wire::Request::LIST: return OpKind::kList;
+    case wire::Request::WRITE: return OpKind::kWrite;
+    case wire::Request::AUDIT_LOG: return OpKind::kAuditLog;
+    case wire::Request::COUNTS: return OpKind::kCounts;
+    case wire::Request::CREATE_USER: return OpKind::kCreateUser;
+    case wire::Request::LIST_USERS: return OpKind::kListUsers;
+    case wire::Request::HANDOVER: return OpKind::kHandover;
+    case wire::Request::STATS: return OpKind::kStats;
+    case wire::Request::VALUE: return OpKind::kValue;
+    case wire::Request::SCORING: return OpKind::kScoring;
+    case wire::Request::SET_SCORING: return OpKind::kSetScoring;
+    case wire::Request::REPORT: return OpKind::kReport;
+    case wire::Request::SCAN: return OpKind::kScan;
+    case wire::Request::BACKUP: return OpKind::kBackup;
+    case wire::Request::DRY_RUN: return OpKind::kDryRun;
+  }
+  return OpKind::kOther;
+}
+
+// Whether a response frame (one this handler built) carries an error.
+bool IsErrorResponse(kj::ArrayPtr<const capnp::word> frame) {
+  try {
+    capnp::FlatArrayMessageReader reader(frame);
+    return reader.getRoot<wire::Response>().isError();
+  } catch (const kj::Exception&) {
+    return true;
+  }
+}
+
 // Dispatches one parsed request. Exactly one of: returns a frame to send now
-// (with `*close` set), or returns an empty array after handing `reply` to a
-// write that calls it after its commit.
+// (with `*close` set), or returns an empty array after handing `reply` to an
+// engine operation (a write, a denial being audited, a handover) that calls
+// it after its commit.
 class Dispatch {
  public:
-  // `*handed_off` becomes true the moment a write takes `reply`.
-  Dispatch(engine::Engine& engine, Session& session, uint64_t id, bool* handed_off)
-      : engine_(engine), session_(session), id_(id), handed_off_(handed_off) {}
+  // `*handed_off` becomes true the moment an operation takes `reply`.
+  Dispatch(engine::Engine& engine, Handler& handler, Session& session, uint64_t id, OpKind op,
+           Clock::time_point start, bool* handed_off)
+      : engine_(engine),
+        handler_(handler),
+        session_(session),
+        id_(id),
+        op_(op),
+        start_(start),
+        handed_off_(handed_off) {}
 
   kj::Array<capnp::word> Run(wire::Request::Reader request, Reply& reply, bool* close) {
     *close = false;
     if (!session_.authenticated) return Hello(request, close);
+    if (kj::Array<capnp::word> refused = Recheck(close); refused != nullptr) return refused;
     switch (request.which()) {
       case wire::Request::HELLO:
         return ErrorFrame(id_, Status::InvalidArgument("already authenticated", "hello"));
-      case wire::Request::CARD: return Card(request.getCard());
-      case wire::Request::HISTORY: return History(request.getHistory());
-      case wire::Request::GET: return Get(request.getGet());
-      case wire::Request::LIST: return List(request.getList());
+      case wire::Request::CARD: return Card(request.getCard(), reply);
+      case wire::Request::HISTORY: return History(request.getHistory(), reply);
+      case wire::Request::GET: return Get(request.getGet(), reply);
+      case wire::Request::LIST: return List(request.getList(), reply);
       case wire::Request::WRITE: return Write(request.getWrite(), reply, /*dry_run=*/false);
-      case wire::Request::AUDIT_LOG: return AuditLog(request.getAuditLog());
+      case wire::Request::AUDIT_LOG: return AuditLog(request.getAuditLog(), reply);
       case wire::Request::COUNTS: {
         Out out(id_);
         ToWire(engine_.Counts(), out.response.initCounts());
         return out.Frame();
       }
       case wire::Request::CREATE_USER: return CreateUser(request.getCreateUser(), reply);
-      case wire::Request::LIST_USERS: return ListUsers();
+      case wire::Request::LIST_USERS: return ListUsers(reply);
       case wire::Request::VALUE: return Value(request.getValue());
       case wire::Request::SCORING: return Scoring();
-      case wire::Request::SET_SCORING: return SetScoring(request.getSetScoring());
-      case wire::Request::REPORT: return Report(request.getReport());
-      case wire::Request::SCAN: return Scan(request.getScan());
+      case wire::Request::SET_SCORING: return SetScoring(request.getSetScoring(), reply);
+      case wire::Request::REPORT: return Report(request.getReport(), reply);
+      case wire::Request::SCAN: return Scan(request.getScan(), reply);
       case wire::Request::BACKUP: return Backup(request.getBackup(), reply);
       case wire::Request::DRY_RUN: return Write(request.getDryRun(), reply, /*dry_run=*/true);
+      case wire::Request::HANDOVER: return Handover(request.getHandover(), reply);
+      case wire::Request::STATS: return StatsRequest(reply);
     }
     return ErrorFrame(id_, Status::InvalidArgument("unknown operation"));
   }
@@ -204,9 +247,13 @@ class Dispatch {
                                            std::to_string(kProtocolVersion),
                                        "hello.protocol_version"));
     }
+    // Read before the user: a change committed in between moves it again.
+    const uint64_t generation = engine_.UserGeneration();
     engine::Result<engine::User> user = FindUserByToken(engine_, ToString(hello.getToken()));
     if (!user.ok()) return ErrorFrame(id_, user.status());
     session_.authenticated = true;
+    session_.user_generation = generation;
+    session_.token_hash = user->token_hash;
     session_.user = Public(std::move(*user));
     *close = false;
     Out out(id_);
@@ -217,24 +264,108 @@ class Dispatch {
     return out.Frame();
   }
 
-  kj::Array<capnp::word> Card(wire::Request::Card::Reader card) {
+  // A session's user may have changed since it was read: read it again when
+  // any user changed (one atomic load otherwise). A user deactivated, or
+  // whose token was replaced, is refused and the connection closed.
+  kj::Array<capnp::word> Recheck(bool* close) {
+    if (session_.user.id == 0) return nullptr;  // the embedded local admin
+    const uint64_t generation = engine_.UserGeneration();
+    if (generation == session_.user_generation) return nullptr;
+    engine::Result<engine::User> user = engine_.GetUser(session_.user.id);
+    if (!user.ok() || !user->active || user->token_hash != session_.token_hash) {
+      *close = true;
+      session_.authenticated = false;
+      return ErrorFrame(id_, Status::PermissionDenied(
+                                 "user " + std::to_string(session_.user.id) +
+                                 (user.ok() && user->active ? " has a new token"
+                                                            : " is deactivated") +
+                                 ": this session's token no longer works"));
+    }
+    session_.user_generation = generation;
+    session_.user = Public(std::move(*user));
+    return nullptr;
+  }
+
+  // Takes `reply` for an operation that answers later; the answer is
+  // counted in the stats when it is sent.
+  Reply HandOff(Reply& reply) {
+    *handed_off_ = true;
+    return [stats = &handler_.request_stats(), op = op_, start = start_,
+            reply = std::move(reply)](kj::Array<capnp::word> frame, bool close) {
+      const auto nanos =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+      stats->Record(op, static_cast<uint64_t>(nanos), IsErrorResponse(frame));
+      reply(std::move(frame), close);
+    };
+  }
+
+  // Refuses the request with `decision` once the refusal is in the audit log.
+  kj::Array<capnp::word> Deny(const Decision& decision, Reply& reply, std::string prefix = {}) {
+    engine::Denial denial;
+    denial.entity = decision.entity;
+    denial.record = decision.record;
+    denial.permission = decision.permission;
+    denial.message = decision.message;
+    Status status = decision.ToStatus();
+    if (!prefix.empty()) status = Status(status.code(), status.message(), prefix);
+    engine_.AuditDenialAsync(engine::Actor{session_.user.id}, std::move(denial),
+                             [id = id_, status, reply = HandOff(reply)](Status) {
+                               // Refused either way; the audit outcome is the
+                               // server's concern, not the client's.
+                               reply(ErrorFrame(id, status), false);
+                             });
+    return nullptr;
+  }
+
+  Access access() const { return Access(engine_, session_.user); }
+
+  kj::Array<capnp::word> Card(wire::Request::Card::Reader card, Reply& reply) {
     engine::CardKey key;
     Status s = Under(FromWire(card.getKey(), &key), "card.key");
     engine::CardOptions options;
     if (s.ok()) s = Under(FromWire(card.getOptions(), &options), "card.options");
     if (!s.ok()) return ErrorFrame(id_, s);
     Out out(id_);
+    const bool scoped = session_.user.role == Role::kManager;
+    bool denied = false;
+    engine::Customer seen;
     s = engine_.VisitCard(key, options, [&](const engine::CardView& view) {
+      if (scoped && (session_.user.team.empty() || view.customer->team != session_.user.team)) {
+        // Maybe in the team through its owner: decided outside the lock.
+        denied = true;
+        seen = *view.customer;
+        return;
+      }
       ToWire(view, out.response.initCard());
     });
     if (!s.ok()) return ErrorFrame(id_, Prefixed(std::move(s), "card"));
+    if (denied) {
+      Decision d = access().ReadCustomer(seen);
+      if (!d.allowed) return Deny(d, reply);
+      engine::Result<engine::CustomerCard> copy = engine_.Card(key, options);
+      if (!copy.ok()) return ErrorFrame(id_, Prefixed(copy.status(), "card"));
+      ToWire(*copy, out.response.initCard());
+    }
     return out.Frame();
   }
 
-  kj::Array<capnp::word> History(wire::HistoryQuery::Reader in) {
+  // For managers: refuses reading anything of a customer outside the team.
+  // Returns true (with `*frame` set) when refused or the customer is unknown.
+  bool ScopedCustomer(engine::Id customer, Reply& reply, kj::Array<capnp::word>* frame) {
+    if (session_.user.role != Role::kManager) return false;
+    engine::Result<engine::Customer> c = engine_.GetCustomer(customer);
+    if (!c.ok()) return false;  // the operation reports NotFound itself
+    Decision d = access().ReadCustomer(*c);
+    if (d.allowed) return false;
+    *frame = Deny(d, reply);
+    return true;
+  }
+
+  kj::Array<capnp::word> History(wire::HistoryQuery::Reader in, Reply& reply) {
     engine::HistoryQuery query;
     Status s = Under(FromWire(in, &query), "history");
     if (!s.ok()) return ErrorFrame(id_, s);
+    if (kj::Array<capnp::word> f; ScopedCustomer(query.customer, reply, &f)) return f;
     engine::Result<engine::HistoryPage> page = engine_.History(query);
     if (!page.ok()) return ErrorFrame(id_, Prefixed(page.status(), "history"));
     Out out(id_);
@@ -243,34 +374,41 @@ class Dispatch {
   }
 
   template <typename T>
-  kj::Array<capnp::word> RecordFrame(engine::Result<T> record) {
+  kj::Array<capnp::word> RecordFrame(engine::Result<T> record, Reply& reply) {
     if (!record.ok()) return ErrorFrame(id_, record.status());
+    engine::Record any(std::move(*record));
+    if (session_.user.role == Role::kManager) {
+      Decision d = access().ReadRecord(any);
+      if (!d.allowed) return Deny(d, reply);
+    }
     Out out(id_);
-    if constexpr (std::is_same_v<T, engine::User>) {
-      ToWire(engine::Record(Public(std::move(*record))), out.response.initRecord());
+    if (auto* user = std::get_if<engine::User>(&any)) {
+      ToWire(engine::Record(Public(std::move(*user))), out.response.initRecord());
     } else {
-      ToWire(engine::Record(std::move(*record)), out.response.initRecord());
+      ToWire(any, out.response.initRecord());
     }
     return out.Frame();
   }
 
-  kj::Array<capnp::word> Get(wire::EntityRef::Reader ref) {
+  kj::Array<capnp::word> Get(wire::EntityRef::Reader ref, Reply& reply) {
     const engine::Id id = ref.getId();
     switch (ref.getEntity()) {
       case static_cast<uint8_t>(engine::EntityKind::kCustomer):
-        return RecordFrame(engine_.GetCustomer(id));
+        return RecordFrame(engine_.GetCustomer(id), reply);
       case static_cast<uint8_t>(engine::EntityKind::kContact):
-        return RecordFrame(engine_.GetContact(id));
+        return RecordFrame(engine_.GetContact(id), reply);
       case static_cast<uint8_t>(engine::EntityKind::kInteraction):
-        return RecordFrame(engine_.GetInteraction(id));
+        return RecordFrame(engine_.GetInteraction(id), reply);
       case static_cast<uint8_t>(engine::EntityKind::kTransaction):
-        return RecordFrame(engine_.GetTransaction(id));
+        return RecordFrame(engine_.GetTransaction(id), reply);
       case static_cast<uint8_t>(engine::EntityKind::kOpportunity):
-        return RecordFrame(engine_.GetOpportunity(id));
+        return RecordFrame(engine_.GetOpportunity(id), reply);
       case static_cast<uint8_t>(engine::EntityKind::kContract):
-        return RecordFrame(engine_.GetContract(id));
-      case static_cast<uint8_t>(engine::EntityKind::kTask): return RecordFrame(engine_.GetTask(id));
-      case static_cast<uint8_t>(engine::EntityKind::kUser): return RecordFrame(engine_.GetUser(id));
+        return RecordFrame(engine_.GetContract(id), reply);
+      case static_cast<uint8_t>(engine::EntityKind::kTask):
+        return RecordFrame(engine_.GetTask(id), reply);
+      case static_cast<uint8_t>(engine::EntityKind::kUser):
+        return RecordFrame(engine_.GetUser(id), reply);
     }
     return ErrorFrame(id_, Status::InvalidArgument("unknown entity kind " +
                                                        std::to_string(ref.getEntity()) +
@@ -289,9 +427,17 @@ class Dispatch {
     return out.Frame();
   }
 
-  kj::Array<capnp::word> List(wire::Request::List::Reader list) {
+  kj::Array<capnp::word> List(wire::Request::List::Reader list, Reply& reply) {
     const engine::Id customer = list.getCustomer();
-    switch (list.getEntity()) {
+    const uint8_t entity = list.getEntity();
+    const bool known = entity == static_cast<uint8_t>(engine::EntityKind::kContact) ||
+                       entity == static_cast<uint8_t>(engine::EntityKind::kOpportunity) ||
+                       entity == static_cast<uint8_t>(engine::EntityKind::kContract) ||
+                       entity == static_cast<uint8_t>(engine::EntityKind::kTask);
+    if (known) {
+      if (kj::Array<capnp::word> f; ScopedCustomer(customer, reply, &f)) return f;
+    }
+    switch (entity) {
       case static_cast<uint8_t>(engine::EntityKind::kContact):
         return RecordsFrame(engine_.ListContacts(customer));
       case static_cast<uint8_t>(engine::EntityKind::kOpportunity):
@@ -312,25 +458,28 @@ class Dispatch {
   kj::Array<capnp::word> Write(WriteReader write, Reply& reply, bool dry_run) {
     auto wire_ops = write.getOps();
     std::vector<engine::WriteOp> ops(wire_ops.size());
+    const Access scope = access();
     for (unsigned i = 0; i < wire_ops.size(); ++i) {
       const std::string field =
           std::string(dry_run ? "dry_run" : "write") + ".ops[" + std::to_string(i) + "]";
       Status s = Under(FromWire(wire_ops[i], &ops[i]), field);
       if (!s.ok()) return ErrorFrame(id_, s);
+    }
+    for (unsigned i = 0; i < ops.size(); ++i) {
       engine::WriteOp& op = ops[i];
       if (op.kind == engine::WriteKind::kImport) {
-        s = Require(session_.user, IsAdmin(session_.user), "import_records");
-        if (!s.ok()) return ErrorFrame(id_, s);
+        Decision d = access().Role(IsAdmin(session_.user), "import_records");
+        if (!d.allowed) return Deny(d, reply, "write.ops[" + std::to_string(i) + "]");
       }
+      // One op out of scope refuses the whole request, before anything is applied.
+      Decision d = scope.Write(op);
+      if (!d.allowed) return Deny(d, reply, "write.ops[" + std::to_string(i) + "]");
       const bool touches_user = op.kind == engine::WriteKind::kDelete
                                     ? op.entity == engine::EntityKind::kUser
                                     : std::holds_alternative<engine::User>(op.record);
-      if (!touches_user) continue;
-      s = Require(session_.user, IsAdmin(session_.user), "manage_users");
-      if (!s.ok()) return ErrorFrame(id_, s);
       // Token hashes never leave the server, so an update that carries none
       // keeps the stored one rather than revoking the token.
-      if (op.kind == engine::WriteKind::kUpdate) {
+      if (touches_user && op.kind == engine::WriteKind::kUpdate) {
         auto& user = std::get<engine::User>(op.record);
         if (user.token_hash.empty()) {
           engine::Result<engine::User> stored = engine_.GetUser(user.id);
@@ -339,8 +488,7 @@ class Dispatch {
       }
     }
     const uint64_t id = id_;
-    *handed_off_ = true;
-    auto done = [id, reply = std::move(reply)](std::vector<engine::WriteResult> results) {
+    auto done = [id, reply = HandOff(reply)](std::vector<engine::WriteResult> results) {
       Out out(id);
       auto list = out.response.initWrite(static_cast<unsigned>(results.size()));
       for (unsigned i = 0; i < results.size(); ++i) ToWire(results[i], list[i]);
@@ -356,9 +504,9 @@ class Dispatch {
     return nullptr;
   }
 
-  kj::Array<capnp::word> Scan(wire::Request::Scan::Reader scan) {
-    Status s = Require(session_.user, IsAdmin(session_.user), "export_records");
-    if (!s.ok()) return ErrorFrame(id_, s);
+  kj::Array<capnp::word> Scan(wire::Request::Scan::Reader scan, Reply& reply) {
+    Decision d = access().Role(IsAdmin(session_.user), "export_records");
+    if (!d.allowed) return Deny(d, reply);
     engine::EntityKind kind;
     if (scan.getEntity() < 1 || scan.getEntity() > engine::kEntityKindCount) {
       return ErrorFrame(id_, Status::InvalidArgument("unknown entity kind " +
@@ -381,8 +529,8 @@ class Dispatch {
   }
 
   kj::Array<capnp::word> Backup(wire::BackupRequest::Reader in, Reply& reply) {
-    Status s = Require(session_.user, IsAdmin(session_.user), "backup");
-    if (!s.ok()) return ErrorFrame(id_, s);
+    Decision d = access().Role(IsAdmin(session_.user), "backup");
+    if (!d.allowed) return Deny(d, reply);
     engine::BackupOptions options;
     options.path = ToString(in.getPath());
     options.single_file = in.getSingleFile();
@@ -393,8 +541,7 @@ class Dispatch {
                                  "backup.path"));
     }
     const uint64_t id = id_;
-    *handed_off_ = true;
-    engine_.BackupAsync(options, [id, reply = std::move(reply)](engine::Result<engine::BackupInfo> info) {
+    engine_.BackupAsync(options, [id, reply = HandOff(reply)](engine::Result<engine::BackupInfo> info) {
       if (!info.ok()) return reply(ErrorFrame(id, Prefixed(info.status(), "backup")), false);
       Out out(id);
       ToWire(*info, out.response.initBackup());
@@ -403,21 +550,23 @@ class Dispatch {
     return nullptr;
   }
 
-  kj::Array<capnp::word> AuditLog(wire::Request::AuditLog::Reader audit) {
-    Status s = Require(session_.user, IsManagerOrAdmin(session_.user), "read_audit_log");
+  kj::Array<capnp::word> AuditLog(wire::Request::AuditLog::Reader audit, Reply& reply) {
+    engine::AuditQuery query;
+    Status s = Under(FromWire(audit, &query), "audit_log");
     if (!s.ok()) return ErrorFrame(id_, s);
-    engine::Result<std::vector<engine::AuditEntry>> entries =
-        engine_.AuditLog(audit.getAfter(), audit.getLimit());
-    if (!entries.ok()) return ErrorFrame(id_, Prefixed(entries.status(), "audit_log"));
+    Decision d = access().AuditQuery(query);
+    if (!d.allowed) return Deny(d, reply);
+    engine::Result<engine::AuditPage> page = engine_.QueryAudit(query);
+    if (!page.ok()) return ErrorFrame(id_, Prefixed(page.status(), "audit_log"));
     Out out(id_);
-    auto list = out.response.initAuditLog(static_cast<unsigned>(entries->size()));
-    for (unsigned i = 0; i < entries->size(); ++i) engine::Encode((*entries)[i], list[i]);
+    auto list = out.response.initAuditLog(static_cast<unsigned>(page->entries.size()));
+    for (unsigned i = 0; i < page->entries.size(); ++i) engine::Encode(page->entries[i], list[i]);
     return out.Frame();
   }
 
   kj::Array<capnp::word> CreateUser(wire::NewUser::Reader in, Reply& reply) {
-    Status s = Require(session_.user, IsAdmin(session_.user), "manage_users");
-    if (!s.ok()) return ErrorFrame(id_, s);
+    Decision d = access().Role(IsAdmin(session_.user), "manage_users");
+    if (!d.allowed) return Deny(d, reply);
     if (in.getRole() > static_cast<uint8_t>(Role::kAgent)) {
       return ErrorFrame(id_, Status::InvalidArgument(
                                  "unknown role " + std::to_string(in.getRole()) +
@@ -435,11 +584,10 @@ class Dispatch {
     ops.push_back(CreateOp(std::move(user)));
     engine::Engine& engine = engine_;
     const uint64_t id = id_;
-    *handed_off_ = true;
     engine_.WriteAsync(
         engine::Actor{session_.user.id}, std::move(ops), /*atomic=*/true,
         [&engine, id, token = std::move(*token),
-         reply = std::move(reply)](std::vector<engine::WriteResult> results) {
+         reply = HandOff(reply)](std::vector<engine::WriteResult> results) {
           // The writer has published the commit: the user can be read back.
           const Status status = results.size() == 1
                                     ? results[0].status
@@ -456,9 +604,9 @@ class Dispatch {
     return nullptr;
   }
 
-  kj::Array<capnp::word> ListUsers() {
-    Status s = Require(session_.user, IsManagerOrAdmin(session_.user), "list_users");
-    if (!s.ok()) return ErrorFrame(id_, s);
+  kj::Array<capnp::word> ListUsers(Reply& reply) {
+    Decision d = access().Role(IsManagerOrAdmin(session_.user), "list_users");
+    if (!d.allowed) return Deny(d, reply);
     std::vector<engine::User> users = engine_.ListUsers();
     Out out(id_);
     auto list = out.response.initUsers(static_cast<unsigned>(users.size()));
@@ -496,11 +644,11 @@ class Dispatch {
   // Runs on the calling thread until the engine has stored the config and
   // rescored every customer (see protocol/README.md): a rare admin action,
   // and the server's other io threads go on serving meanwhile.
-  kj::Array<capnp::word> SetScoring(schema::ScoringConfig::Reader in) {
-    Status s = Require(session_.user, IsAdmin(session_.user), "set_scoring", "the admin role");
-    if (!s.ok()) return ErrorFrame(id_, s);
+  kj::Array<capnp::word> SetScoring(schema::ScoringConfig::Reader in, Reply& reply) {
+    Decision d = access().Role(IsAdmin(session_.user), "set_scoring", "the admin role");
+    if (!d.allowed) return Deny(d, reply);
     engine::ScoringConfig config;
-    s = Under(engine::Decode(in, &config), "set_scoring");
+    Status s = Under(engine::Decode(in, &config), "set_scoring");
     if (!s.ok()) return ErrorFrame(id_, s);
     engine::Result<engine::ScoringConfig> stored =
         engine_.SetScoring(engine::Actor{session_.user.id}, std::move(config));
@@ -510,12 +658,12 @@ class Dispatch {
     return out.Frame();
   }
 
-  kj::Array<capnp::word> Report(wire::ReportQuery::Reader in) {
-    Status s = Require(session_.user, IsManagerOrAdmin(session_.user), "read_reports",
-                       "the admin or manager role");
-    if (!s.ok()) return ErrorFrame(id_, s);
+  kj::Array<capnp::word> Report(wire::ReportQuery::Reader in, Reply& reply) {
+    Decision d = access().Role(IsManagerOrAdmin(session_.user), "read_reports",
+                               "the admin or manager role");
+    if (!d.allowed) return Deny(d, reply);
     ReportQuery query;
-    s = Under(FromWire(in, &query), "report");
+    Status s = Under(FromWire(in, &query), "report");
     if (!s.ok()) return ErrorFrame(id_, s);
     static constexpr const char* kNames[] = {"pareto",       "tiers",      "group",
                                              "pipeline",     "contracts",  "churn",
@@ -551,9 +699,38 @@ class Dispatch {
     return out.Frame();
   }
 
+  kj::Array<capnp::word> Handover(wire::Handover::Reader in, Reply& reply) {
+    engine::HandoverSpec spec = FromWire(in);
+    Decision d = access().Handover(spec);
+    if (!d.allowed) return Deny(d, reply);
+    engine_.HandoverAsync(engine::Actor{session_.user.id}, std::move(spec),
+                          [id = id_, reply = HandOff(reply)](
+                              engine::Result<engine::HandoverResult> result) {
+                            if (!result.ok()) {
+                              return reply(ErrorFrame(id, Prefixed(result.status(), "handover")),
+                                           false);
+                            }
+                            Out out(id);
+                            ToWire(*result, out.response.initHandover());
+                            reply(out.Frame(), false);
+                          });
+    return nullptr;
+  }
+
+  kj::Array<capnp::word> StatsRequest(Reply& reply) {
+    Decision d = access().Role(IsManagerOrAdmin(session_.user), "read_stats");
+    if (!d.allowed) return Deny(d, reply);
+    Out out(id_);
+    ToWire(handler_.Stats(/*refresh_store_memory=*/true), out.response.initStats());
+    return out.Frame();
+  }
+
   engine::Engine& engine_;
+  Handler& handler_;
   Session& session_;
   const uint64_t id_;
+  const OpKind op_;
+  const Clock::time_point start_;
   bool* handed_off_;
 };
 
@@ -561,17 +738,47 @@ class Dispatch {
 
 Handler::Handler(engine::Engine& engine, Limits limits) : engine_(engine), limits_(limits) {}
 
+StatsSnapshot Handler::Stats(bool refresh_store_memory) {
+  StatsSnapshot s;
+  s.uptime_micros = request_stats_.UptimeMicros();
+  if (connection_counts_) std::tie(s.connections, s.connections_total) = connection_counts_();
+  s.counts = engine_.Counts();
+  s.resident_bytes = ResidentBytes();
+  {
+    std::lock_guard lock(memory_mu_);
+    const auto now = Clock::now();
+    if (refresh_store_memory &&
+        (!store_bytes_known_ || now - store_bytes_time_ >= std::chrono::minutes(1))) {
+      store_bytes_ = engine_.Memory().total();
+      store_bytes_time_ = now;
+      store_bytes_known_ = true;
+    }
+    if (store_bytes_known_) {
+      s.store_bytes = store_bytes_;
+      s.store_bytes_age_micros =
+          std::chrono::duration_cast<std::chrono::microseconds>(now - store_bytes_time_).count();
+    }
+  }
+  s.storage = engine_.Storage();
+  s.writer = engine_.Writer();
+  s.ops = request_stats_.Snapshot();
+  return s;
+}
+
 void Handler::Handle(Session& session, kj::ArrayPtr<const capnp::word> frame, Reply reply) {
+  const Clock::time_point start = Clock::now();
   uint64_t id = 0;
+  OpKind op = OpKind::kOther;
   kj::Array<capnp::word> response;
   bool close = false;
-  // Once a write holds `reply`, it alone answers, whatever happens after.
+  // Once an operation holds `reply`, it alone answers, whatever happens after.
   bool handed_off = false;
   try {
     capnp::FlatArrayMessageReader reader(frame, ReaderOptionsFor(frame.size(), limits_));
     wire::Request::Reader request = reader.getRoot<wire::Request>();
     id = request.getId();
-    Dispatch dispatch(engine_, session, id, &handed_off);
+    op = OpOf(request.which());
+    Dispatch dispatch(engine_, *this, session, id, op, start, &handed_off);
     response = dispatch.Run(request, reply, &close);
   } catch (const kj::Exception& e) {
     if (handed_off) return;
@@ -579,7 +786,10 @@ void Handler::Handle(Session& session, kj::ArrayPtr<const capnp::word> frame, Re
         id, Status::InvalidArgument("malformed request: " + std::string(e.getDescription().cStr())));
     close = true;
   }
-  if (!handed_off) reply(kj::mv(response), close);
+  if (handed_off) return;
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
+  request_stats_.Record(op, static_cast<uint64_t>(nanos.count()), IsErrorResponse(response));
+  reply(kj::mv(response), close);
 }
 
 }  // namespace crm::protocol

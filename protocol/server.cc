@@ -103,6 +103,8 @@ class Server::Impl {
   ServerStats stats() const;
 
   asio::awaitable<void> AcceptLoop();
+  // Samples the request totals once a second, for the stats' rates.
+  asio::awaitable<void> TickLoop();
   void ConnectionGone();
   void AddQueued(int64_t delta, uint64_t connection_queued) {
     queued_bytes_ += static_cast<uint64_t>(delta);
@@ -123,6 +125,7 @@ class Server::Impl {
   size_t next_io_ = 0;  // the io_context of the next connection (acceptor only)
   Strand acceptor_strand_{asio::make_strand(*ios_[0])};
   tcp::acceptor acceptor_{acceptor_strand_};
+  asio::steady_timer ticker_{acceptor_strand_};
   std::vector<std::thread> threads_;
 
   mutable std::mutex mu_;
@@ -553,6 +556,7 @@ engine::Result<uint16_t> Server::Impl::Start() {
   const uint16_t port = acceptor_.local_endpoint().port();
   for (auto& io : ios_) work_.push_back(asio::make_work_guard(*io));
   asio::co_spawn(acceptor_strand_, AcceptLoop(), asio::detached);
+  if (owned_handler_) asio::co_spawn(acceptor_strand_, TickLoop(), asio::detached);
   const unsigned n = static_cast<unsigned>(ios_.size());
   for (auto& io : ios_) {
     threads_.emplace_back([io = io.get(), spin = options_.busy_poll] { RunContext(*io, spin); });
@@ -611,6 +615,16 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
   }
 }
 
+asio::awaitable<void> Server::Impl::TickLoop() {
+  for (;;) {
+    boost::system::error_code ec;
+    ticker_.expires_after(std::chrono::seconds(1));
+    co_await ticker_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !acceptor_.is_open()) co_return;
+    owned_handler_->request_stats().Tick();
+  }
+}
+
 void Server::Impl::ConnectionGone() {
   {
     std::lock_guard lock(mu_);
@@ -640,6 +654,7 @@ void Server::Impl::Stop() {
   asio::post(acceptor_strand_, [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
+    ticker_.cancel();
   });
   for (auto& c : live) asio::post(c->strand(), [c] { c->BeginStop(); });
   live.clear();  // the connections go once they are done
@@ -700,7 +715,13 @@ Server::Server(engine::Engine& engine, ServerOptions options) {
                                      Reply reply) { h->Handle(session, frame, std::move(reply)); },
                                  std::move(options));
   impl_->owned_handler_ = std::move(handler);
+  h->SetConnectionCounts([impl = impl_.get()] {
+    ServerStats s = impl->stats();
+    return std::pair<uint64_t, uint64_t>(s.connections, s.connections_total);
+  });
 }
+
+Handler* Server::handler() const { return impl_->owned_handler_.get(); }
 
 Server::Server(FrameHandler handler, ServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(handler), std::move(options))) {}

@@ -178,7 +178,7 @@ void ContractJson(Json& j, const Contract& k) {
   MoneyJson(j, "amount", k.amount);
   j.Field("signed_at", k.signed_at).Field("start_at", k.start_at).Field("end_at", k.end_at)
       .Field("payment_terms", k.payment_terms).Field("paid_minor_units", k.paid_minor_units)
-      .Close('}');
+      .UField("owner", k.owner).Close('}');
 }
 
 void TaskJson(Json& j, const Task& t) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "card_format.h"
+#include "crmctl_admin.h"
 #include "crm/client/client.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
@@ -51,7 +52,6 @@ commands:
   delete    delete a record:                delete ENTITY --id N [--cascade]
   user add  add a user, print its token:    user add --name N --role admin|manager|agent [--team T]
   users     list users
-  stats     record counts                   [--json]
   tiers     the scoring config in force: weights, units, percents, window, cut-offs, tier
             counts                          [--json]
   tiers history                             every stored config version [--json]
@@ -76,7 +76,9 @@ commands:
   T is 2026-06-30 (the end of that day, UTC) or 2026-06-30T12:00:00Z. The value commands
   exit 1 on a bad option or a refusal.
   import, export, backup, restore, verify   see crmctl data --help
+)";
 
+constexpr const char* kUsageTail = R"(
 ENTITY is customer, contact, interaction, transaction, opportunity, contract or task.
 Fields (lists are comma-separated):
   customer     name kind phones emails ref tax-id country province city industry size
@@ -87,7 +89,7 @@ Fields (lists are comma-separated):
   transaction  customer amount currency margin category payment time
   opportunity  customer name stage amount currency probability owner source campaign
                close lost-reason
-  contract     customer opportunity number amount currency status terms paid start end
+  contract     customer opportunity number amount currency status terms paid start end owner
   task         customer assignee title notes due done
 Money is written in major units ("1234.50"); times as 2026-12-01 or 2026-12-01T09:30 (UTC).
 
@@ -138,6 +140,8 @@ Args ParseArgs(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
+      std::fputs(crm::tools::kAdminUsage, stdout);
+      std::fputs(kUsageTail, stdout);
       std::exit(0);
     }
     if (a.rfind("--", 0) != 0) {
@@ -149,7 +153,9 @@ Args ParseArgs(int argc, char** argv) {
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (std::find(kFlags.begin(), kFlags.end(), name) == kFlags.end()) {
+    } else if (std::find(kFlags.begin(), kFlags.end(), name) == kFlags.end() &&
+               !std::count(crm::tools::AdminFlags().begin(), crm::tools::AdminFlags().end(),
+                           name)) {
       if (i + 1 >= argc) Fail("--" + name + " needs a value");
       value = argv[++i];
     }
@@ -302,6 +308,7 @@ bool SetField(Record& record, const std::string& f, const std::string& v) {
           else if (f == "paid") r.paid_minor_units = ParseMoney(f, v);
           else if (f == "start") r.start_at = ParseTime(f, v);
           else if (f == "end") r.end_at = ParseTime(f, v);
+          else if (f == "owner") r.owner = id();
           else return false;
         } else if constexpr (std::is_same_v<T, Task>) {
           if (f == "customer") r.customer = id();
@@ -533,31 +540,6 @@ int UsersCommand(Client& client, const Args& args) {
   return 0;
 }
 
-int StatsCommand(Client& client, const Args& args) {
-  auto counts = client.Counts();
-  Check(counts.status());
-  const StoreCounts& c = *counts;
-  const std::pair<const char*, uint64_t> rows[] = {
-      {"customers", c.customers},         {"contacts", c.contacts},
-      {"interactions", c.interactions},   {"transactions", c.transactions},
-      {"opportunities", c.opportunities}, {"contracts", c.contracts},
-      {"tasks", c.tasks},                 {"users", c.users},
-      {"audit_entries", c.audit_entries}};
-  if (args.Has("json")) {
-    std::string out = "{";
-    for (const auto& [name, value] : rows) {
-      if (out.size() > 1) out += ",";
-      out += "\"" + std::string(name) + "\":" + std::to_string(value);
-    }
-    std::printf("%s}\n", out.c_str());
-  } else {
-    for (const auto& [name, value] : rows) {
-      std::printf("%-14s %llu\n", name, static_cast<unsigned long long>(value));
-    }
-  }
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -579,10 +561,13 @@ int main(int argc, char** argv) {
       {"delete", [&](Client& c) { return RecordCommand(c, "delete", args); }},
       {"user", [&](Client& c) { return UserCommand(c, args); }},
       {"users", [&](Client& c) { return UsersCommand(c, args); }},
-      {"stats", [&](Client& c) { return StatsCommand(c, args); }},
       {"tiers", [&](Client& c) { return crm::tools::TiersCommand(c, args.words, args.values); }},
       {"report", [&](Client& c) { return crm::tools::ReportCommand(c, args.words, args.values); }},
   };
+  if (crm::tools::IsAdminCommand(command)) {
+    std::unique_ptr<Client> client = Open(args, data_dir);
+    return crm::tools::RunAdminCommand(*client, args.words, args.values);
+  }
   auto it = kCommands.find(command);
   if (it == kCommands.end()) Fail("unknown command \"" + command + "\" (see crmctl --help)");
   std::unique_ptr<Client> client = Open(args, data_dir);

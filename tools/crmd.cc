@@ -2,7 +2,7 @@
 // TCP with the protocol in protocol/crm.capnp.
 //
 //   crmd [--data DIR] [--listen ADDR] [--port N] [--threads N] [--no-sync]
-//        [--max-frame-bytes N] [--busy-poll-us N]
+//        [--max-frame-bytes N] [--busy-poll-us N] [--metrics-port N] [--metrics-listen ADDR]
 //
 // Unless DIR/admin.token holds an active admin's token, it creates the admin
 // user "admin" and writes its token there (mode 0600). SIGINT / SIGTERM: graceful shutdown
@@ -18,10 +18,12 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "crm/engine/engine.h"
 #include "crm/protocol/asio.h"
+#include "crm/protocol/metrics_http.h"
 #include "crm/protocol/server.h"
 #include "crm/protocol/users.h"
 #include "data_dir.h"
@@ -44,6 +46,8 @@ usage: crmd [options]
   --max-frame-bytes N    largest request frame accepted (16777216)
   --busy-poll-us N       io threads poll N us before sleeping: lower latency
                          for CPU time (0, never)
+  --metrics-port N       serve Prometheus metrics at http://ADDR:N/metrics (off)
+  --metrics-listen ADDR  address of the metrics endpoint (127.0.0.1)
   --help                 this text
 
 Unless DIR/admin.token already holds an active admin's token, an admin user
@@ -86,6 +90,8 @@ int main(int argc, char** argv) {
   protocol::ServerOptions server_options;
   server_options.port = 7411;
   bool no_sync = false;
+  std::optional<uint16_t> metrics_port;
+  protocol::MetricsOptions metrics_options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -120,6 +126,10 @@ int main(int argc, char** argv) {
       if (server_options.io_threads == 0) Fail("--threads must be at least 1");
     } else if (name == "busy-poll-us") {
       server_options.busy_poll = std::chrono::microseconds(ParseNumber(name, value, 1'000'000));
+    } else if (name == "metrics-port") {
+      metrics_port = static_cast<uint16_t>(ParseNumber(name, value, 65535));
+    } else if (name == "metrics-listen") {
+      metrics_options.listen_address = value;
     } else if (name == "max-frame-bytes") {
       server_options.limits.max_frame_bytes = ParseNumber(name, value, uint64_t{1} << 31);
       if (server_options.limits.max_frame_bytes < 64) Fail("--max-frame-bytes must be at least 64");
@@ -160,6 +170,16 @@ int main(int argc, char** argv) {
     protocol::Server server(*engine, server_options);
     auto port = server.Start();
     if (!port.ok()) Fail(port.status().ToString());
+    std::unique_ptr<protocol::MetricsServer> metrics;
+    if (metrics_port) {
+      metrics_options.port = *metrics_port;
+      protocol::Handler* handler = server.handler();
+      // A scrape never walks the store (see Handler::Stats).
+      metrics = std::make_unique<protocol::MetricsServer>(
+          [handler] { return protocol::ToPrometheus(handler->Stats(false)); }, metrics_options);
+      auto bound = metrics->Start();
+      if (!bound.ok()) Fail(bound.status().ToString());
+    }
 
     // Signals are waited for on this thread's own io_context.
     protocol::asio::io_context signals_io;
@@ -168,6 +188,7 @@ int main(int argc, char** argv) {
       if (!ec) protocol::LogLine(std::string("crmd: ") + strsignal(signal) + ", shutting down");
     });
     signals_io.run();
+    if (metrics) metrics->Stop();
     server.Stop();
   }
   engine.reset();  // finishes queued writes, closes LMDB

@@ -134,6 +134,7 @@ struct Contract {
   paidMinorUnits @11 :Int64;
   createdAt @12 :Int64;
   updatedAt @13 :Int64;
+  owner @14 :UInt64;  # user
 }
 
 struct Task {
@@ -166,9 +167,27 @@ struct AuditEntry {
   sequence @0 :UInt64;
   time @1 :Int64;
   user @2 :UInt64;
-  kind @3 :UInt8;    # WriteKind
+  kind @3 :UInt8;    # WriteKind (3 = denied: a refused request)
   entity @4 :UInt8;  # EntityKind
   record @5 :UInt64;
+  oldValue @6 :AnyRecord;   # unset on create and denial; token hashes never stored
+  newValue @7 :AnyRecord;   # unset on delete and denial
+  permission @8 :Text;      # denied: the missing permission
+  message @9 :Text;         # denied: the refusal; else the write's note (handover)
+}
+
+# Any one record, for audit values.
+struct AnyRecord {
+  union {
+    customer @0 :Customer;
+    contact @1 :Contact;
+    interaction @2 :Interaction;
+    transaction @3 :Transaction;
+    opportunity @4 :Opportunity;
+    contract @5 :Contract;
+    task @6 :Task;
+    user @7 :User;
+  }
 }
 
 # The single meta record of a data directory.
@@ -177,6 +196,10 @@ struct Meta {
   # Last id handed out, indexed by EntityKind (index 0 unused).
   lastIds @1 :List(UInt64);
   lastAuditSequence @2 :UInt64;
+  # Audit entries up to this sequence are in the audit_by_record and
+  # audit_by_user indexes (a build without them leaves it 0; the next open
+  # indexes what is missing).
+  auditIndexedThrough @3 :UInt64;
 }
 
 # One version of the value model's configuration (see crm/engine/value.h).

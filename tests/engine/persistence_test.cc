@@ -171,10 +171,16 @@ class PersistenceTest : public testing::EngineTest {
     for (size_t i = 0; i < results.size(); ++i) {
       EXPECT_TRUE(results[i].status.ok()) << i << ": " << results[i].status.ToString();
       if (!results[i].status.ok()) continue;
-      EntityKind entity =
-          copy[i].kind == WriteKind::kDelete ? copy[i].entity : KindOf(copy[i].record);
-      audit_.push_back(AuditEntry{audit_.size() + 1, kTestNow, user, copy[i].kind, entity,
-                                  results[i].id});
+      // A cascade writes one entry per record removed: the caller adds them.
+      if (copy[i].kind == WriteKind::kDelete && copy[i].cascade) continue;
+      AuditEntry e;
+      e.sequence = audit_.size() + 1;
+      e.time = kTestNow;
+      e.user = user;
+      e.kind = copy[i].kind;
+      e.entity = copy[i].kind == WriteKind::kDelete ? copy[i].entity : KindOf(copy[i].record);
+      e.record = results[i].id;
+      audit_.push_back(e);
     }
     return results;
   }
@@ -192,6 +198,28 @@ class PersistenceTest : public testing::EngineTest {
     std::vector<WriteOp> ops;
     ops.push_back(DeleteOp(kind, id, cascade));
     Do(user, std::move(ops));
+  }
+
+  void Expect(Id user, WriteKind kind, EntityKind entity, Id record) {
+    AuditEntry e;
+    e.sequence = audit_.size() + 1;
+    e.time = kTestNow;
+    e.user = user;
+    e.kind = kind;
+    e.entity = entity;
+    e.record = record;
+    audit_.push_back(e);
+  }
+  // The entry without the record values (audit_ holds what every entry says
+  // of who did what to which record).
+  static AuditEntry Header(AuditEntry e) {
+    e.old_value.reset();
+    e.new_value.reset();
+    return e;
+  }
+  static std::vector<AuditEntry> Headers(std::vector<AuditEntry> entries) {
+    for (AuditEntry& e : entries) e = Header(std::move(e));
+    return entries;
   }
 
   std::vector<AuditEntry> audit_;
@@ -367,8 +395,13 @@ TEST_F(PersistenceTest, EverythingSurvivesReopen) {
   Customer points_at_doomed = *db().GetCustomer(bulk[0]);
   points_at_doomed.relations = {{c_doomed, RelationKind::kPartner}};
   Change(u1, points_at_doomed);
-  Make(u1, InteractionOf(c_doomed, kTestNow - kDay));
+  const Id i_doomed = Make(u1, InteractionOf(c_doomed, kTestNow - kDay));
   Remove(u1, EntityKind::kCustomer, c_doomed, /*cascade=*/true);
+  // One entry per record the cascade changed: the history, the customer
+  // whose edge pointed at the doomed one, then the customer itself.
+  Expect(u1, WriteKind::kDelete, EntityKind::kInteraction, i_doomed);
+  Expect(u1, WriteKind::kUpdate, EntityKind::kCustomer, bulk[0]);
+  Expect(u1, WriteKind::kDelete, EntityKind::kCustomer, c_doomed);
 
   // The records with every field came back as written (normalized).
   Customer org_read = *db().GetCustomer(c_org);
@@ -389,7 +422,23 @@ TEST_F(PersistenceTest, EverythingSurvivesReopen) {
   const Id max_id = 2000;
   const Dump before = Take(db(), max_id);
   ASSERT_GE(before.interactions.size(), 200u);
-  EXPECT_EQ(before.audit, audit_) << "one audit entry per applied op, gap-free";
+  EXPECT_EQ(Headers(before.audit), audit_) << "one audit entry per record changed, gap-free";
+  // Each entry holds the record before and after.
+  for (const AuditEntry& e : before.audit) {
+    EXPECT_EQ(e.old_value.has_value(), e.kind != WriteKind::kCreate) << e.sequence;
+    EXPECT_EQ(e.new_value.has_value(), e.kind != WriteKind::kDelete) << e.sequence;
+    if (e.kind == WriteKind::kUpdate && e.entity == EntityKind::kCustomer &&
+        e.record == c_person) {
+      EXPECT_NE(std::get<Customer>(*e.old_value).name, "Émile Z.");
+      EXPECT_EQ(std::get<Customer>(*e.new_value).name, "Émile Z.");
+      EXPECT_EQ(std::get<Customer>(*e.new_value).revision,
+                std::get<Customer>(*e.old_value).revision + 1);
+    }
+    if (e.kind == WriteKind::kDelete && e.record == c_doomed &&
+        e.entity == EntityKind::kCustomer) {
+      EXPECT_EQ(std::get<Customer>(*e.old_value).name, "Doomed");
+    }
+  }
   EXPECT_EQ(before.counts.audit_entries, audit_.size());
   EXPECT_EQ(before.customers.count(c_doomed), 0u);
   EXPECT_TRUE(before.customers.at(bulk[0]).relations.empty());
@@ -408,7 +457,7 @@ TEST_F(PersistenceTest, EverythingSurvivesReopen) {
     paged.insert(paged.end(), page->begin(), page->end());
     after_seq = page->back().sequence;
   }
-  EXPECT_EQ(paged, audit_);
+  EXPECT_EQ(paged, before.audit);
   // Nothing after the last entry, however far after it.
   for (uint64_t beyond : {uint64_t{audit_.size()}, uint64_t{audit_.size()} + 1,
                           uint64_t{UINT64_MAX} - 1, uint64_t{UINT64_MAX}}) {
@@ -426,7 +475,7 @@ TEST_F(PersistenceTest, EverythingSurvivesReopen) {
   Result<std::vector<AuditEntry>> last = db().AuditLog(audit_.size() - 2, 10);
   ASSERT_TRUE(last.ok());
   ASSERT_EQ(last->size(), 2u);
-  EXPECT_EQ(last->back(), audit_.back());
+  EXPECT_EQ(Header(last->back()), audit_.back());
   // Keys stay unique across the reopen.
   Result<Id> dup = db().Create(Actor{}, Individual("Dup", {"+86 137 0013 7001"}));
   EXPECT_EQ(dup.status().code(), Code::kAlreadyExists);

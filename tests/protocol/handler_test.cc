@@ -515,7 +515,14 @@ TEST_F(HandlerTest, WritesCreateUpdateDeleteAndReplyAfterCommitFromTheWriter) {
   del.kind = engine::WriteKind::kDelete;
   del.entity = EntityKind::kCustomer;
   del.id = id;
-  Answer deleted = Call(session, [&](wire::Request::Builder r) {
+  // Agents do not delete customers; a manager of the customer's team does.
+  Answer refused = Call(session, [&](wire::Request::Builder r) {
+    AddOp(r.initWrite().initOps(1)[0], del);
+  });
+  EXPECT_EQ(refused.code(), Code::kPermissionDenied);
+  EXPECT_EQ(refused.field(), "write.ops[0]");
+  Session manager = LoggedIn(manager_token_);
+  Answer deleted = Call(manager, [&](wire::Request::Builder r) {
     AddOp(r.initWrite().initOps(1)[0], del);
   });
   ASSERT_TRUE(FromWire(deleted.get().getWrite()[0], &result).ok());
@@ -618,10 +625,17 @@ TEST_F(HandlerTest, AuditLogForAdminAndManagerOnly) {
   MustCreate(Individual("a", {Mobile(9)}));
   for (const std::string* token : {&admin_token_, &manager_token_}) {
     Session session = LoggedIn(*token);
-    Answer answer = Call(session, [](wire::Request::Builder r) {
+    // A manager reads the log of their team's records or users, not all of it.
+    const bool manager = token == &manager_token_;
+    const engine::Id manager_id = session.user.id;
+    Answer answer = Call(session, [&](wire::Request::Builder r) {
       auto audit = r.initAuditLog();
       audit.setAfter(1);
       audit.setLimit(100);
+      if (manager) {  // the manager's own user record, in their team
+        audit.setEntity(static_cast<uint8_t>(EntityKind::kUser));
+        audit.setRecord(manager_id);
+      }
     });
     ASSERT_EQ(answer.get().which(), wire::Response::AUDIT_LOG) << answer.message();
     std::vector<engine::AuditEntry> got;
@@ -630,9 +644,19 @@ TEST_F(HandlerTest, AuditLogForAdminAndManagerOnly) {
       ASSERT_TRUE(engine::Decode(e, &entry).ok());
       got.push_back(entry);
     }
-    EXPECT_EQ(got, *engine_->AuditLog(1, 100));
-    EXPECT_EQ(got.size(), 3u);  // two more users, one customer
+    std::vector<engine::AuditEntry> expected = *engine_->AuditLog(1, 100);
+    if (manager) {
+      std::erase_if(expected, [&](const auto& e) {
+        return e.entity != EntityKind::kUser || e.record != manager_id;
+      });
+    }
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(got.size(), manager ? 1u : 3u);  // two more users, one customer
   }
+  Session manager = LoggedIn(manager_token_);
+  Answer everything = Call(manager, [](wire::Request::Builder r) { r.initAuditLog().setLimit(10); });
+  EXPECT_EQ(everything.code(), Code::kPermissionDenied);
+  EXPECT_NE(everything.message().find("read_audit_log: "), std::string::npos);
   Session admin = LoggedIn(admin_token_);
   Answer bad_limit = Call(admin, [](wire::Request::Builder r) { r.initAuditLog().setLimit(0); });
   EXPECT_EQ(bad_limit.code(), Code::kInvalidArgument);

@@ -37,6 +37,7 @@
 #include "crm/engine/value.h"
 #include "crm/protocol/convert.h"
 #include "crm/protocol/framing.h"
+#include "crm/protocol/stats.h"
 
 namespace crm::client {
 
@@ -145,6 +146,9 @@ class Batch {
                                             uint32_t limit);
   Pending<engine::StoreCounts> Counts();
   Pending<std::vector<engine::AuditEntry>> AuditLog(uint64_t after, uint32_t limit);
+  Pending<engine::AuditPage> QueryAudit(const engine::AuditQuery& query);
+  Pending<engine::HandoverResult> Handover(const engine::HandoverSpec& spec);
+  Pending<protocol::StatsSnapshot> Stats();
   Pending<std::vector<engine::User>> ListUsers();
   Pending<CreatedUser> CreateUser(const std::string& name, engine::Role role,
                                   const std::string& team);
@@ -201,7 +205,12 @@ class Client {
   Result<std::vector<engine::Record>> List(engine::Id customer, engine::EntityKind entity);
   Result<engine::StoreCounts> Counts();
   Result<std::vector<engine::AuditEntry>> AuditLog(uint64_t after, uint32_t limit);
+  // The audit log filtered by record, user and time (Engine::QueryAudit);
+  // next_cursor is the last sequence of a full page (0 otherwise).
+  Result<engine::AuditPage> QueryAudit(const engine::AuditQuery& query);
   Result<std::vector<engine::User>> ListUsers();
+  // Server statistics (admin and manager).
+  Result<protocol::StatsSnapshot> Stats();
 
   // ---- Writes: each returns after the commit.
   // The Result's error is a request-level one (transport, permission to
@@ -227,6 +236,9 @@ class Client {
   // Admin only: a new user and its token (shown once).
   Result<CreatedUser> CreateUser(const std::string& name, engine::Role role,
                                  const std::string& team);
+  // Moves a user's customers, opportunities, contracts and open tasks in
+  // one atomic step (Engine::Handover); admin, or the manager of the team.
+  Result<engine::HandoverResult> Handover(const engine::HandoverSpec& spec);
 
   // ---- Value, tiers and reports (crm/engine/value.h).
   // One customer's value summary, as on its card. Every role.

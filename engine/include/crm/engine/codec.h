@@ -28,6 +28,7 @@ void Encode(const Task& in, schema::Task::Builder out);
 void Encode(const User& in, schema::User::Builder out);
 void Encode(const AuditEntry& in, schema::AuditEntry::Builder out);
 void Encode(const ScoringConfig& in, schema::ScoringConfig::Builder out);
+void Encode(const Record& in, schema::AnyRecord::Builder out);
 
 Status Decode(schema::Customer::Reader in, Customer* out);
 Status Decode(schema::Contact::Reader in, Contact* out);
@@ -41,6 +42,7 @@ Status Decode(schema::AuditEntry::Reader in, AuditEntry* out);
 // Unknown factor names and repeated factors are InvalidArgument; the config
 // is not validated (see Validate in value.h).
 Status Decode(schema::ScoringConfig::Reader in, ScoringConfig* out);
+Status Decode(schema::AnyRecord::Reader in, Record* out);
 
 // The schema struct for each model type: SchemaOf<Customer> is schema::Customer.
 template <typename T> struct SchemaFor;

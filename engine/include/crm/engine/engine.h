@@ -74,6 +74,9 @@ struct WriteOp {
   Record record;                             // create / update
   EntityKind entity = EntityKind::kCustomer;  // delete
   Id id = 0;                                  // delete
+  // Delete: non-zero = refuse with Conflict unless the record is at this
+  // revision (so a delete applies only to the state that was checked).
+  uint64_t revision = 0;
   // Delete of a customer: also delete its contacts, interactions,
   // transactions, opportunities, contracts, tasks and the edges that point at
   // it. Without it, deleting a customer that still has any is a Conflict.
@@ -259,6 +262,67 @@ struct BackupInfo {
   uint64_t micros = 0;  // how long the copy took
 };
 
+// What the audit log is asked for. Filters combine (AND); entries come oldest
+// first, from the sequence after `after`.
+struct AuditQuery {
+  // Only the entries of this record (record = 0: any record).
+  EntityKind entity = EntityKind::kCustomer;
+  Id record = 0;
+  // Only the entries of this user (0 is the system itself).
+  std::optional<Id> user;
+  Micros from = 0;  // inclusive; 0 = no lower bound
+  Micros to = 0;    // exclusive; 0 = no upper bound
+  uint64_t after = 0;      // cursor: the next_cursor of the previous page
+  uint32_t limit = 100;    // 1..10000
+};
+
+struct AuditPage {
+  std::vector<AuditEntry> entries;
+  // Pass back as AuditQuery::after for the next page; 0 = nothing more.
+  uint64_t next_cursor = 0;
+};
+
+// A refused request, for the audit log.
+struct Denial {
+  EntityKind entity = EntityKind::kCustomer;
+  Id record = 0;  // 0: the request named no record
+  std::string permission;
+  std::string message;
+};
+
+// Handover of everything a user holds: the customers and opportunities they
+// own, the contracts they own, and the open tasks assigned to them.
+struct HandoverSpec {
+  Id from = 0;
+  // Exactly one of: one user who takes everything, or a team whose active
+  // agents (its active managers if it has no agent; never `from`) share it,
+  // least loaded first: each customer
+  // goes to the team member who owns the fewest customers at that moment
+  // (ties: the lowest id), and the opportunities, contracts and tasks of a
+  // moved customer follow it; the rest are spread the same way.
+  Id to = 0;
+  std::string to_team;
+  // After the move, set `from` inactive (its tokens stop working).
+  bool deactivate = false;
+  // Non-empty: also move `from` to this team (a user who changes teams).
+  std::string new_team;
+};
+
+struct HandoverResult {
+  uint64_t customers = 0, opportunities = 0, contracts = 0, tasks = 0;
+  // Who received what: user -> customers received (every receiver listed).
+  std::vector<std::pair<Id, uint64_t>> receivers;
+  bool deactivated = false;
+};
+
+// The LMDB environment on disk: the data file's size, the bytes of it in
+// use (pages up to the last one written), and the map's current size.
+struct StorageStats {
+  uint64_t file_bytes = 0;
+  uint64_t used_bytes = 0;
+  uint64_t map_bytes = 0;
+};
+
 class Engine {
  public:
   // Opens (creating if needed) the data directory and rebuilds memory from it.
@@ -325,6 +389,33 @@ class Engine {
   // Audit entries with sequence > after, oldest first, at most `limit`.
   // Reads LMDB (a short read transaction).
   virtual Result<std::vector<AuditEntry>> AuditLog(uint64_t after, uint32_t limit) const = 0;
+  // Audit entries matching `query`, oldest first. By record or by user: an
+  // index scan, O(page); by time range alone: a binary search on the
+  // sequence (times never decrease along it), then O(page). Reads LMDB.
+  virtual Result<AuditPage> QueryAudit(const AuditQuery& query) const = 0;
+
+  // ---- Operations (each committed by the writer, like a write).
+
+  // Records a refused request in the audit log as `actor`; `done` runs on
+  // the writer thread after the commit, with its outcome.
+  virtual void AuditDenialAsync(const Actor& actor, Denial denial,
+                                std::function<void(Status)> done) = 0;
+  // Moves everything `spec.from` holds (see HandoverSpec) in one atomic
+  // write, evaluated by the writer against the latest state, so nothing the
+  // user gained just before is left behind. Every record changed gets its
+  // audit entry with the message "handover of user N". Errors: NotFound /
+  // InvalidArgument for bad users or an empty team. `done` runs on the
+  // writer thread after the commit. O(records) on the writer thread: an
+  // administrative step, not a hot path.
+  virtual void HandoverAsync(const Actor& actor, HandoverSpec spec,
+                             std::function<void(Result<HandoverResult>)> done) = 0;
+  Result<HandoverResult> Handover(const Actor& actor, HandoverSpec spec);
+
+  // Grows by one whenever a committed batch changes a user record: a cheap
+  // way for sessions to notice that their user changed (or was deactivated).
+  virtual uint64_t UserGeneration() const = 0;
+  // O(1).
+  virtual StorageStats Storage() const = 0;
 
   // ---- Value and tiers (see value.h). Reads see scores and tiers consistent
   // with the global cut-offs of the same moment.

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -227,6 +228,7 @@ struct Contract {
   int64_t paid_minor_units = 0;  // in amount's currency
   Micros created_at = 0;
   Micros updated_at = 0;
+  Id owner = 0;  // user responsible for it (moves with a handover); 0 = none
   friend bool operator==(const Contract&, const Contract&) = default;
 };
 
@@ -259,24 +261,37 @@ struct User {
   friend bool operator==(const User&, const User&) = default;
 };
 
+// kDenied appears only in the audit log: a refused request, not a write.
 // kImport is an op only (never in the audit log, which records it as the
 // create or update it amounts to): see WriteOp.
-enum class WriteKind : uint8_t { kCreate = 0, kUpdate = 1, kDelete = 2, kImport = 3 };
-
-// One committed mutation, as recorded in the audit log.
-struct AuditEntry {
-  uint64_t sequence = 0;  // commit order, gap-free from 1
-  Micros time = 0;
-  Id user = 0;  // who; 0 = the system itself
-  WriteKind kind = WriteKind::kCreate;
-  EntityKind entity = EntityKind::kCustomer;
-  Id record = 0;
-  friend bool operator==(const AuditEntry&, const AuditEntry&) = default;
+enum class WriteKind : uint8_t {
+  kCreate = 0, kUpdate = 1, kDelete = 2, kDenied = 3, kImport = 4
 };
 
 // Any storable record.
 using Record =
     std::variant<Customer, Contact, Interaction, Transaction, Opportunity, Contract, Task, User>;
+
+// One committed mutation, or one refused request, as recorded in the audit
+// log. A cascade delete or a handover records one entry per record changed.
+struct AuditEntry {
+  uint64_t sequence = 0;  // commit order, gap-free from 1
+  Micros time = 0;        // never decreases as the sequence grows
+  Id user = 0;            // who; 0 = the system itself
+  WriteKind kind = WriteKind::kCreate;
+  EntityKind entity = EntityKind::kCustomer;
+  Id record = 0;  // kDenied: the record the request aimed at, 0 if none
+  // The whole record before and after the change (a user's token hash is
+  // never recorded): a create has no old value, a delete no new one, a
+  // denial neither.
+  std::optional<Record> old_value;
+  std::optional<Record> new_value;
+  std::string permission;  // kDenied: the permission that was missing
+  // kDenied: the refusal sent to the user; otherwise the note of the write
+  // (a handover names itself here), usually empty.
+  std::string message;
+  friend bool operator==(const AuditEntry&, const AuditEntry&) = default;
+};
 
 EntityKind KindOf(const Record& record);
 

@@ -10,11 +10,15 @@
 #include <capnp/common.h>
 #include <kj/array.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
+#include <utility>
 
 #include "crm/engine/engine.h"
 #include "crm/protocol/framing.h"
+#include "crm/protocol/stats.h"
 
 namespace crm::protocol {
 
@@ -22,6 +26,11 @@ namespace crm::protocol {
 struct Session {
   bool authenticated = false;
   engine::User user;  // valid once authenticated
+  // Engine::UserGeneration() when `user` was last read: when it moves, the
+  // user is read again before the next request, and a deactivated user (or
+  // one whose token changed) is refused and the connection closed.
+  uint64_t user_generation = 0;
+  std::string token_hash;
 };
 
 // Receives the response to one request: a whole frame (segment table and
@@ -46,9 +55,27 @@ class Handler {
   // windows on the calling thread (O(records)).
   void Handle(Session& session, kj::ArrayPtr<const capnp::word> frame, Reply reply);
 
+  // What the `stats` request and the metrics endpoint report.
+  // refresh_store_memory: recompute the store's accounted memory if the
+  // figure is older than a minute (O(records) under the store's shared
+  // lock); false reports the last figure, never walking the store.
+  StatsSnapshot Stats(bool refresh_store_memory);
+  RequestStats& request_stats() { return request_stats_; }
+  // Where Stats() finds the open and total connection counts (the server
+  // sets it; without it both are 0). Call before the first request.
+  void SetConnectionCounts(std::function<std::pair<uint64_t, uint64_t>()> counts) {
+    connection_counts_ = std::move(counts);
+  }
+
  private:
   engine::Engine& engine_;
   Limits limits_;
+  RequestStats request_stats_;
+  std::function<std::pair<uint64_t, uint64_t>()> connection_counts_;
+  std::mutex memory_mu_;
+  uint64_t store_bytes_ = 0;                                // guarded by memory_mu_
+  std::chrono::steady_clock::time_point store_bytes_time_;  // guarded by memory_mu_
+  bool store_bytes_known_ = false;                          // guarded by memory_mu_
 };
 
 }  // namespace crm::protocol

@@ -120,6 +120,10 @@ class Server {
 
   ServerStats stats() const;
 
+  // The handler this server made (the engine constructor), for its Stats();
+  // nullptr when it serves through an injected FrameHandler.
+  Handler* handler() const;
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
