@@ -489,7 +489,7 @@ void ValueModel::Derive(CustomerValue& v, const CustomerNode& node) const {
   }
 }
 
-bool ValueModel::Refresh(Id id, const Store& store) {
+uint8_t ValueModel::Refresh(Id id, const Store& store) {
   CustomerValue& v = values_.GetOrCreate(id);
   ScorePair& scores = state_->scores.GetOrCreate(id);
   const CustomerNode* node = store.Node(id);
@@ -501,18 +501,21 @@ bool ValueModel::Refresh(Id id, const Store& store) {
   } else {
     Derive(v, *node);
     scores = ScoreOf(v, config());
-    // Most interactions move no score: then the rankings stay as they are.
-    if (was_ranked && scores == before) return false;
   }
-  if (was_ranked) {
-    state_->current.Erase({before.current, id});
-    state_->potential.Erase({before.potential, id});
+  bool ranked = node != nullptr;
+  // Most interactions move no score: then that ranking stays as it is.
+  uint8_t moved = 0;
+  if (was_ranked != ranked || before.current != scores.current) {
+    if (was_ranked) state_->current.Erase({before.current, id});
+    if (ranked) state_->current.Insert({scores.current, id});
+    moved |= kCurrentMoved;
   }
-  if (node != nullptr) {
-    state_->current.Insert({scores.current, id});
-    state_->potential.Insert({scores.potential, id});
+  if (was_ranked != ranked || before.potential != scores.potential) {
+    if (was_ranked) state_->potential.Erase({before.potential, id});
+    if (ranked) state_->potential.Insert({scores.potential, id});
+    moved |= kPotentialMoved;
   }
-  return true;
+  return moved;
 }
 
 std::unique_ptr<ValueModel> ValueModel::Build(const Store& store, const ScoringConfig& config,
@@ -596,22 +599,31 @@ std::unique_ptr<ScoreState> ValueModel::Rescore(const ScoringConfig& config, int
   return state;
 }
 
-FixedCutoffs ComputeCutoffs(const ScoreState& s) {
+void UpdateCutoffs(const ScoreState& s, bool current, bool potential, FixedCutoffs* cut) {
   const ScoringConfig& c = s.config;
-  FixedCutoffs cut;
   uint64_t n = s.current.size();
-  if (n > 0) {
+  if (n == 0) {
+    *cut = FixedCutoffs{};
+    return;
+  }
+  if (current) {
     int64_t total = s.current.sum();
+    cut->pareto = INT64_MAX;
     if (total > 0) {
       auto target = static_cast<int64_t>(
           std::ceil(static_cast<long double>(total) * c.pareto_percent / 100.0L));
-      cut.pareto = s.current.TopSumCut(std::clamp<int64_t>(target, 1, total));
+      cut->pareto = s.current.TopSumCut(std::clamp<int64_t>(target, 1, total));
     }
-    cut.potential = s.potential.At(n - TopCount(n, c.potential_high_percent)).score;
-    cut.class_high = s.current.At(n - TopCount(n, c.high_class_percent)).score;
-    cut.class_mid =
+    cut->class_high = s.current.At(n - TopCount(n, c.high_class_percent)).score;
+    cut->class_mid =
         s.current.At(n - TopCount(n, c.high_class_percent + c.mid_class_percent)).score;
   }
+  if (potential) cut->potential = s.potential.At(n - TopCount(n, c.potential_high_percent)).score;
+}
+
+FixedCutoffs ComputeCutoffs(const ScoreState& s) {
+  FixedCutoffs cut;
+  UpdateCutoffs(s, true, true, &cut);
   return cut;
 }
 
@@ -644,11 +656,14 @@ size_t ValueModel::Finish(const Store& store) {
   if (dirty_.empty()) return 0;
   std::sort(dirty_.begin(), dirty_.end());
   dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
-  bool ranks_moved = false;
-  for (Id id : dirty_) ranks_moved |= Refresh(id, store);
+  uint8_t moved = 0;
+  for (Id id : dirty_) moved |= Refresh(id, store);
   size_t rescored = dirty_.size();
   dirty_.clear();
-  if (ranks_moved) state_->cut = ComputeCutoffs(*state_);
+  if (moved != 0) {
+    UpdateCutoffs(*state_, (moved & kCurrentMoved) != 0, (moved & kPotentialMoved) != 0,
+                  &state_->cut);
+  }
   return rescored;
 }
 

@@ -128,6 +128,8 @@ struct ScoreState {
 
 // The cut-offs of a state's rankings. O(log n).
 FixedCutoffs ComputeCutoffs(const ScoreState& state);
+// Recomputes the cut-offs of the current and/or the potential ranking.
+void UpdateCutoffs(const ScoreState& state, bool current, bool potential, FixedCutoffs* cut);
 
 class ValueModel {
  public:
@@ -179,9 +181,10 @@ class ValueModel {
   ValueModel() = default;
   // Sets everything but the aggregates from the customer's node.
   void Derive(CustomerValue& v, const CustomerNode& node) const;
-  // Re-derives one customer and moves it in the rankings; false when its
-  // scores did not change (the rankings are untouched).
-  bool Refresh(Id id, const Store& store);
+  // Re-derives one customer and moves it in the rankings whose score
+  // changed; returns which moved (kCurrentMoved | kPotentialMoved).
+  static constexpr uint8_t kCurrentMoved = 1, kPotentialMoved = 2;
+  uint8_t Refresh(Id id, const Store& store);
   void Contribute(const Record& record, int sign);
 
   Micros as_of_ = 0;
