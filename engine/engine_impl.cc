@@ -116,6 +116,12 @@ kj::Array<capnp::word> EncodeRecord(const Record& record) {
   return capnp::messageToFlatArray(message);
 }
 
+uint64_t MicrosSince(std::chrono::steady_clock::time_point started) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count());
+}
+
 Micros SystemNow() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -339,7 +345,8 @@ class EngineImpl final : public Engine {
                        commit_micros_.load(std::memory_order_relaxed),
                        map_growths_.load(std::memory_order_relaxed),
                        value_nanos_.load(std::memory_order_relaxed),
-                       value_customers_.load(std::memory_order_relaxed)};
+                       value_customers_.load(std::memory_order_relaxed),
+                       last_rescore_micros_.load(std::memory_order_relaxed)};
   }
   MemoryUsage Memory() const override {
     std::shared_lock lock(lock_);
@@ -474,7 +481,7 @@ class EngineImpl final : public Engine {
 
   // Written by the writer thread, read by anyone.
   std::atomic<uint64_t> batches_{0}, batched_ops_{0}, commit_micros_{0}, map_growths_{0},
-      value_nanos_{0}, value_customers_{0};
+      value_nanos_{0}, value_customers_{0}, last_rescore_micros_{0};
   std::atomic<uint64_t> user_generation_{0};
   // The time of the last batch: batch times never go back, so audit times
   // grow with the sequence even if the clock steps back.
@@ -926,9 +933,7 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Pending>>& batch) {
       for (auto& unit : batch) ops += unit->ops.size();
       batches_.fetch_add(1, std::memory_order_relaxed);
       batched_ops_.fetch_add(ops, std::memory_order_relaxed);
-      commit_micros_.fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::steady_clock::now() - started).count()),
-                               std::memory_order_relaxed);
+      commit_micros_.fetch_add(MicrosSince(started), std::memory_order_relaxed);
     }
     staging_.reset();
     effects_.clear();
@@ -1765,6 +1770,7 @@ Result<ScoringConfig> EngineImpl::DoSetScoring(const Actor& actor, ScoringConfig
   config.changed_at = Now();
   // The new scores are computed beside the ones in force (readers go on),
   // stored, and only then swapped in.
+  auto started = std::chrono::steady_clock::now();
   std::unique_ptr<ScoreState> rescored;
   std::unique_ptr<ValueModel> rebuilt;
   {
@@ -1794,11 +1800,13 @@ Result<ScoringConfig> EngineImpl::DoSetScoring(const Actor& actor, ScoringConfig
     }
   }
   rebuilt.reset();
+  last_rescore_micros_.store(MicrosSince(started), std::memory_order_relaxed);
   CRM_RETURN_IF_ERROR(SnapshotTiers(true));
   return config;
 }
 
 Status EngineImpl::DoReage(Micros as_of) {
+  auto started = std::chrono::steady_clock::now();
   std::unique_ptr<ValueModel> rebuilt;
   {
     std::shared_lock lock(lock_);
@@ -1809,6 +1817,7 @@ Status EngineImpl::DoReage(Micros as_of) {
     std::swap(value_, rebuilt);
   }
   rebuilt.reset();
+  last_rescore_micros_.store(MicrosSince(started), std::memory_order_relaxed);
   return SnapshotTiers(false);
 }
 

@@ -235,6 +235,9 @@ struct WriterStats {
   // the customers it rescored (one per touched customer per batch).
   uint64_t value_nanos = 0;
   uint64_t value_customers = 0;
+  // The last full rescore (config change or re-age): computing the new
+  // scores and rankings beside the live ones, and swapping them in.
+  uint64_t last_rescore_micros = 0;
 };
 
 // A hot backup: a consistent copy of the LMDB environment as of one moment
