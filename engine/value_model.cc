@@ -233,6 +233,33 @@ void RankedScores::Erase(Entry e) {
   FenwickAdd(b, -1, -e.score);
 }
 
+void RankedScores::Move(Entry from, Entry to) {
+  size_t b = FindBlock(from);
+  if (from == to) return;
+  if (FindBlock(to) != b) {
+    Erase(from);
+    Insert(to);
+    return;
+  }
+  // Same block: shift only the entries between the old and the new place
+  // (a small change of score moves few of them).
+  std::vector<Entry>& block = blocks_[b];
+  auto it = std::lower_bound(block.begin(), block.end(), from);
+  CRM_CHECK(it != block.end() && *it == from);
+  if (to < from) {
+    auto at = std::upper_bound(block.begin(), it, to);
+    std::move_backward(at, it, it + 1);
+    *at = to;
+  } else {
+    auto at = std::upper_bound(it + 1, block.end(), to);
+    std::move(it + 1, at, it);
+    *(at - 1) = to;
+  }
+  firsts_[b] = block.front();
+  sum_ += to.score - from.score;
+  FenwickAdd(b, 0, to.score - from.score);
+}
+
 RankedScores::Entry RankedScores::At(uint64_t index) const {
   CRM_CHECK(index < size_);
   int64_t before = 0;
@@ -505,14 +532,21 @@ uint8_t ValueModel::Refresh(Id id, const Store& store) {
   bool ranked = node != nullptr;
   // Most interactions move no score: then that ranking stays as it is.
   uint8_t moved = 0;
+  auto rerank = [&](RankedScores& ranking, int64_t old_score, int64_t new_score) {
+    if (was_ranked && ranked) {
+      ranking.Move({old_score, id}, {new_score, id});
+    } else if (was_ranked) {
+      ranking.Erase({old_score, id});
+    } else {
+      ranking.Insert({new_score, id});
+    }
+  };
   if (was_ranked != ranked || before.current != scores.current) {
-    if (was_ranked) state_->current.Erase({before.current, id});
-    if (ranked) state_->current.Insert({scores.current, id});
+    rerank(state_->current, before.current, scores.current);
     moved |= kCurrentMoved;
   }
   if (was_ranked != ranked || before.potential != scores.potential) {
-    if (was_ranked) state_->potential.Erase({before.potential, id});
-    if (ranked) state_->potential.Insert({scores.potential, id});
+    rerank(state_->potential, before.potential, scores.potential);
     moved |= kPotentialMoved;
   }
   return moved;

@@ -42,6 +42,9 @@ class RankedScores {
   void Insert(Entry e);
   // `e` must be present.
   void Erase(Entry e);
+  // Erase(from) then Insert(to), moving only the entries in between when
+  // both places are in one block. `from` must be present.
+  void Move(Entry from, Entry to);
 
   uint64_t size() const { return size_; }
   int64_t sum() const { return sum_; }

@@ -34,8 +34,19 @@ TEST(RankedScoresTest, MatchesASortedReferenceThroughRandomInsertsAndErases) {
   std::set<RankedScores::Entry> reference;
   engine::Id next_id = 1;
   for (int step = 0; step < 30000; ++step) {
-    bool insert = reference.empty() || rng() % 100 < 60;
-    if (insert) {
+    int what = static_cast<int>(rng() % 100);
+    if (!reference.empty() && what < 30) {
+      // A score that changes, by a little or a lot.
+      auto it = reference.begin();
+      std::advance(it, static_cast<long>(rng() % reference.size()));
+      RankedScores::Entry to{std::max<int64_t>(0, it->score + (rng() % 2 ? 1000 : -1000) *
+                                                                static_cast<int64_t>(rng() % 3)),
+                             it->id};
+      if (rng() % 4 == 0) to.score = static_cast<int64_t>(rng() % 50) * 1000;
+      ranked.Move(*it, to);
+      reference.erase(it);
+      reference.insert(to);
+    } else if (reference.empty() || what < 70) {
       // Few distinct scores, many ties, some zeros.
       RankedScores::Entry e{static_cast<int64_t>(rng() % 50) * 1000, next_id++};
       ranked.Insert(e);
@@ -58,7 +69,7 @@ TEST(RankedScoresTest, MatchesASortedReferenceThroughRandomInsertsAndErases) {
       ASSERT_EQ(ranked.CountAbove(sorted[i]), sorted.size() - 1 - i);
     }
     for (int64_t target : {int64_t{1}, sum / 3, sum * 4 / 5, sum}) {
-      if (target <= 0) continue;
+      if (target <= 0 || target > sum) continue;
       // Brute force: walk down from the top until the target is reached.
       int64_t acc = 0, cut = 0;
       for (auto it = sorted.rbegin(); it != sorted.rend(); ++it) {
