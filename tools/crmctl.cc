@@ -20,6 +20,7 @@
 
 #include "card_format.h"
 #include "crmctl_admin.h"
+#include "crmctl_args.h"
 #include "crm/client/client.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
@@ -98,37 +99,14 @@ else ~/.local/share/crm); if a crmd holds it, crmctl talks to that crmd on
 127.0.0.1:7411 with DIR/admin.token. --token defaults to $CRM_TOKEN, then DIR/admin.token.
 )";
 
-// Parsed "--name value" pairs and bare "--flag"s, and the positional words.
-struct Args {
-  std::vector<std::string> words;
-  std::map<std::string, std::string> values;
-  bool Has(const std::string& name) const { return values.count(name) > 0; }
-  std::string Get(const std::string& name, std::string fallback = {}) const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : it->second;
-  }
-};
-
-[[noreturn]] void Fail(const std::string& message) {
-  std::fprintf(stderr, "crmctl: %s\n", message.c_str());
-  std::exit(2);
-}
-
-void Check(const Status& s) {
-  if (!s.ok()) Fail(s.ToString());
-}
-
-uint64_t ParseNumber(const std::string& name, const std::string& text) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || text[0] == '-') {
-    Fail("--" + name + " takes a whole number, not \"" + text + "\"");
-  }
-  return v;
-}
+using Args = crm::tools::CommandArgs;
+using crm::tools::Check;
+using crm::tools::Fail;
+using crm::tools::ParseWholeNumber;
+using crm::tools::ReadToken;
 
 uint64_t ParseCount(const Args& args, const std::string& name, uint64_t fallback) {
-  return args.Has(name) ? ParseNumber(name, args.Get(name)) : fallback;
+  return args.Has(name) ? ParseWholeNumber(name, args.Get(name)) : fallback;
 }
 
 Args ParseArgs(int argc, char** argv) {
@@ -159,12 +137,14 @@ Args ParseArgs(int argc, char** argv) {
       if (i + 1 >= argc) Fail("--" + name + " needs a value");
       value = argv[++i];
     }
+    // One value per name: a repeated list option is joined, any other replaced.
     auto it = args.values.find(name);
-    if (it != args.values.end() &&
-        std::find(kLists.begin(), kLists.end(), name) != kLists.end()) {
+    if (it == args.values.end()) {
+      args.values.emplace(name, value);
+    } else if (std::find(kLists.begin(), kLists.end(), name) != kLists.end()) {
       it->second += "," + value;
     } else {
-      args.values[name] = value;
+      it->second = value;
     }
   }
   return args;
@@ -206,16 +186,10 @@ int64_t ParseMoney(const std::string& field, const std::string& text) {
 
 // "2026-12-01" or "2026-12-01T09:30" (UTC) -> microseconds.
 Micros ParseTime(const std::string& field, const std::string& text) {
-  std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0;
   int n = std::sscanf(text.c_str(), "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi);
   if (n != 3 && n != 5) Fail("--" + field + " takes a date such as 2026-12-01 or 2026-12-01T09:30");
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  return static_cast<Micros>(timegm(&tm)) * 1'000'000;
+  return crm::tools::UtcToMicros(y, mo, d, h, mi);
 }
 
 EntityKind ParseEntity(const std::string& text) {
@@ -229,7 +203,7 @@ EntityKind ParseEntity(const std::string& text) {
 
 // Sets one field named on the command line; false when `record` has no such field.
 bool SetField(Record& record, const std::string& f, const std::string& v) {
-  auto id = [&] { return ParseNumber(f, v); };
+  auto id = [&] { return ParseWholeNumber(f, v); };
   return std::visit(
       [&](auto& r) -> bool {
         using T = std::decay_t<decltype(r)>;
@@ -339,22 +313,13 @@ void ApplyFields(Record& record, const Args& args) {
   }
 }
 
-std::string ReadToken(const Args& args, const std::string& data_dir) {
-  if (args.Has("token")) return args.Get("token");
-  if (const char* t = std::getenv("CRM_TOKEN"); t && *t) return t;
-  std::ifstream file(data_dir + "/admin.token");
-  std::string token;
-  std::getline(file, token);
-  return token;
-}
-
 std::unique_ptr<Client> ConnectRemote(const std::string& address, const std::string& token) {
   crm::client::RemoteOptions remote;
   remote.host = address;
   remote.port = 7411;
   if (auto colon = address.rfind(':'); colon != std::string::npos) {
     remote.host = address.substr(0, colon);
-    remote.port = static_cast<uint16_t>(ParseNumber("server", address.substr(colon + 1)));
+    remote.port = static_cast<uint16_t>(ParseWholeNumber("server", address.substr(colon + 1)));
   }
   remote.token = token;
   auto client = Client::Connect(remote);
@@ -561,12 +526,12 @@ int main(int argc, char** argv) {
       {"delete", [&](Client& c) { return RecordCommand(c, "delete", args); }},
       {"user", [&](Client& c) { return UserCommand(c, args); }},
       {"users", [&](Client& c) { return UsersCommand(c, args); }},
-      {"tiers", [&](Client& c) { return crm::tools::TiersCommand(c, args.words, args.values); }},
-      {"report", [&](Client& c) { return crm::tools::ReportCommand(c, args.words, args.values); }},
+      {"tiers", [&](Client& c) { return crm::tools::TiersCommand(c, args); }},
+      {"report", [&](Client& c) { return crm::tools::ReportCommand(c, args); }},
   };
   if (crm::tools::IsAdminCommand(command)) {
     std::unique_ptr<Client> client = Open(args, data_dir);
-    return crm::tools::RunAdminCommand(*client, args.words, args.values);
+    return crm::tools::RunAdminCommand(*client, args);
   }
   auto it = kCommands.find(command);
   if (it == kCommands.end()) Fail("unknown command \"" + command + "\" (see crmctl --help)");

@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "card_format.h"
+#include "crmctl_args.h"
+#include "record_io.h"
 
 namespace crm::tools {
 
@@ -15,48 +17,16 @@ namespace {
 using namespace crm::engine;
 using crm::client::Client;
 
-struct Options {
-  const std::map<std::string, std::string>& values;
-  bool Has(const std::string& name) const { return values.count(name) > 0; }
-  std::string Get(const std::string& name) const {
-    auto it = values.find(name);
-    return it == values.end() ? std::string() : it->second;
-  }
-};
-
-[[noreturn]] void Fail(const std::string& message) {
-  std::fprintf(stderr, "crmctl: %s\n", message.c_str());
-  std::exit(2);
-}
-
-void Check(const Status& s) {
-  if (!s.ok()) Fail(s.ToString());
-}
-
-uint64_t Number(const std::string& name, const std::string& text) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || text[0] == '-') {
-    Fail("--" + name + " takes a whole number, not \"" + text + "\"");
-  }
-  return v;
-}
+using Options = CommandArgs;
 
 // "2026-12-01" or "2026-12-01T09:30[:15]" (UTC) -> microseconds.
 Micros Time(const std::string& name, const std::string& text) {
-  std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   int n = std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec);
   if (n != 3 && n != 5 && n != 6) {
     Fail("--" + name + " takes a time such as 2026-12-01 or 2026-12-01T09:30 (UTC)");
   }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<Micros>(timegm(&tm)) * 1'000'000;
+  return UtcToMicros(y, mo, d, h, mi, sec);
 }
 
 std::string Iso(Micros t) {
@@ -176,14 +146,14 @@ int Audit(Client& client, const Options& o) {
     if (colon == std::string::npos || !Parse(spec.substr(0, colon), &q.entity)) {
       Fail("--record takes KIND:ID, such as customer:42");
     }
-    q.record = Number("record", spec.substr(colon + 1));
+    q.record = ParseWholeNumber("record", spec.substr(colon + 1));
     if (q.record == 0) Fail("--record needs an id above 0");
   }
-  if (o.Has("user")) q.user = Number("user", o.Get("user"));
+  if (o.Has("user")) q.user = ParseWholeNumber("user", o.Get("user"));
   if (o.Has("from")) q.from = Time("from", o.Get("from"));
   if (o.Has("to")) q.to = Time("to", o.Get("to"));
-  if (o.Has("after")) q.after = Number("after", o.Get("after"));
-  q.limit = o.Has("limit") ? static_cast<uint32_t>(Number("limit", o.Get("limit"))) : 50;
+  if (o.Has("after")) q.after = ParseWholeNumber("after", o.Get("after"));
+  q.limit = o.Has("limit") ? static_cast<uint32_t>(ParseWholeNumber("limit", o.Get("limit"))) : 50;
   Result<AuditPage> page = client.QueryAudit(q);
   Check(page.status());
   if (o.Has("json")) {
@@ -224,9 +194,9 @@ int Audit(Client& client, const Options& o) {
 int Handover(Client& client, const Options& o) {
   HandoverSpec spec;
   if (!o.Has("from")) Fail("handover needs --from USER");
-  spec.from = Number("from", o.Get("from"));
+  spec.from = ParseWholeNumber("from", o.Get("from"));
   if (o.Has("to") == o.Has("to-team")) Fail("handover needs one of --to USER or --to-team TEAM");
-  if (o.Has("to")) spec.to = Number("to", o.Get("to"));
+  if (o.Has("to")) spec.to = ParseWholeNumber("to", o.Get("to"));
   spec.to_team = o.Get("to-team");
   spec.deactivate = o.Has("deactivate");
   spec.new_team = o.Get("new-team");
@@ -365,10 +335,8 @@ const std::vector<std::string>& AdminFlags() {
   return flags;
 }
 
-int RunAdminCommand(Client& client, const std::vector<std::string>& words,
-                    const std::map<std::string, std::string>& values) {
-  Options o{values};
-  const std::string& command = words.at(0);
+int RunAdminCommand(Client& client, const CommandArgs& o) {
+  const std::string& command = o.words.at(0);
   if (command == "audit") return Audit(client, o);
   if (command == "handover") return Handover(client, o);
   return Stats(client, o);

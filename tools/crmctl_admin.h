@@ -2,11 +2,11 @@
 // the parsed command line.
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
 #include "crm/client/client.h"
+#include "crmctl_args.h"
 
 namespace crm::tools {
 
@@ -15,8 +15,7 @@ bool IsAdminCommand(const std::string& command);
 // Options that take no value ("--deactivate").
 const std::vector<std::string>& AdminFlags();
 // Runs the command; returns the exit status (errors exit with 2).
-int RunAdminCommand(client::Client& client, const std::vector<std::string>& words,
-                    const std::map<std::string, std::string>& values);
+int RunAdminCommand(client::Client& client, const CommandArgs& args);
 
 // Usage lines for crmctl --help.
 extern const char* const kAdminUsage;

@@ -18,6 +18,7 @@
 
 #include "crm/client/client.h"
 #include "crm/engine/backup.h"
+#include "crmctl_args.h"
 #include "data_dir.h"
 #include "data_ops.h"
 
@@ -52,20 +53,7 @@ constexpr const char* kDataUsage = R"(crmctl data commands:
 ENTITY is customer, contact, interaction, transaction, opportunity, contract, task or user.
 )";
 
-struct DataArgs {
-  std::vector<std::string> words;
-  std::multimap<std::string, std::string> values;
-  bool Has(const std::string& name) const { return values.count(name) > 0; }
-  std::string Get(const std::string& name, std::string fallback = {}) const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : it->second;
-  }
-};
-
-[[noreturn]] void Fail(const std::string& message) {
-  std::fprintf(stderr, "crmctl: %s\n", message.c_str());
-  std::exit(2);
-}
+using DataArgs = CommandArgs;
 
 DataArgs Parse(int argc, char** argv) {
   static const std::vector<std::string> kFlags = {"dry-run", "keep-ids", "single-file",
@@ -105,15 +93,6 @@ EntityKind ParseKind(const std::string& text) {
          "\": customer, contact, interaction, transaction, opportunity, contract, task or user");
   }
   return kind;
-}
-
-std::string ReadToken(const DataArgs& args, const std::string& data_dir) {
-  if (args.Has("token")) return args.Get("token");
-  if (const char* t = std::getenv("CRM_TOKEN"); t && *t) return t;
-  std::ifstream file(data_dir + "/admin.token");
-  std::string token;
-  std::getline(file, token);
-  return token;
 }
 
 std::unique_ptr<Client> ConnectRemote(const std::string& address, const std::string& token) {

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "card_format.h"
+#include "record_io.h"
 #include "report_format.h"
 
 namespace crm::tools {
@@ -23,19 +24,13 @@ struct CommandError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-using Options = std::map<std::string, std::string>;
-
-bool Has(const Options& o, const std::string& name) { return o.count(name) > 0; }
-std::string Get(const Options& o, const std::string& name) {
-  auto it = o.find(name);
-  return it == o.end() ? std::string() : it->second;
-}
+using Options = CommandArgs;
 
 // The options a command takes besides the global ones; anything else is a typo.
 void OnlyOptions(const Options& o, std::initializer_list<const char*> allowed,
                  const std::string& command) {
   static const char* kGlobal[] = {"data", "server", "token", "json"};
-  for (const auto& [name, value] : o) {
+  for (const auto& [name, value] : o.values) {
     bool ok = false;
     for (const char* g : kGlobal) ok = ok || name == g;
     for (const char* a : allowed) ok = ok || name == a;
@@ -62,15 +57,15 @@ uint32_t ParseUint(const std::string& name, const std::string& text) {
 }
 
 uint32_t UintOption(const Options& o, const std::string& name, uint32_t fallback) {
-  return Has(o, name) ? ParseUint(name, Get(o, name)) : fallback;
+  return o.Has(name) ? ParseUint(name, o.Get(name)) : fallback;
 }
 
 Micros AsOfOption(const Options& o, const std::string& name = "as-of") {
-  if (!Has(o, name)) return 0;
+  if (!o.Has(name)) return 0;
   Micros t = 0;
-  if (!ParseAsOf(Get(o, name), &t)) {
+  if (!ParseAsOf(o.Get(name), &t)) {
     throw CommandError("--" + name + " takes a date such as 2026-06-30 or 2026-06-30T12:00:00Z, not \"" +
-                       Get(o, name) + "\"");
+                       o.Get(name) + "\"");
   }
   return t;
 }
@@ -136,7 +131,7 @@ int ShowTiers(Client& client, const Options& o) {
     throw CommandError("reading the tiers: " + tiers.status().ToString());
   }
   const TierReport* counts = tiers.ok() ? &*tiers : nullptr;
-  Print(Has(o, "json") ? ScoringToJson(state, counts) : ScoringToText(state, counts));
+  Print(o.Has("json") ? ScoringToJson(state, counts) : ScoringToText(state, counts));
   return 0;
 }
 
@@ -147,18 +142,18 @@ int SetTiers(Client& client, const Options& o) {
                "hour-cost", "discount-rate"},
               "tiers set");
   bool any = false;
-  for (const auto& [name, value] : o) {
+  for (const auto& [name, value] : o.values) {
     any = any || (name != "json" && name != "data" && name != "server" && name != "token");
   }
   if (!any) throw CommandError("tiers set needs at least one change (see crmctl --help)");
   ScoringConfig c = Must(client.Scoring(), "reading the scoring config").config;
-  if (Has(o, "current")) ApplyFactorList("current", Get(o, "current"), &c.current_weights, false);
-  if (Has(o, "potential")) {
-    ApplyFactorList("potential", Get(o, "potential"), &c.potential_weights, false);
+  if (o.Has("current")) ApplyFactorList("current", o.Get("current"), &c.current_weights, false);
+  if (o.Has("potential")) {
+    ApplyFactorList("potential", o.Get("potential"), &c.potential_weights, false);
   }
-  if (Has(o, "unit")) ApplyFactorList("unit", Get(o, "unit"), &c.units, true);
+  if (o.Has("unit")) ApplyFactorList("unit", o.Get("unit"), &c.units, true);
   auto percent = [&](const char* name, double* field) {
-    if (Has(o, name)) *field = ParseDouble(name, Get(o, name));
+    if (o.Has(name)) *field = ParseDouble(name, o.Get(name));
   };
   percent("pareto", &c.pareto_percent);
   percent("potential-high", &c.potential_high_percent);
@@ -168,14 +163,14 @@ int SetTiers(Client& client, const Options& o) {
   c.window_days = UintOption(o, "window-days", c.window_days);
   c.recency_half_life_days = UintOption(o, "half-life-days", c.recency_half_life_days);
   c.loyalty_tenure_days = UintOption(o, "loyalty-days", c.loyalty_tenure_days);
-  if (Has(o, "contact-cost")) {
-    c.service_contact_cost = std::llround(ParseDouble("contact-cost", Get(o, "contact-cost")) * 100);
+  if (o.Has("contact-cost")) {
+    c.service_contact_cost = std::llround(ParseDouble("contact-cost", o.Get("contact-cost")) * 100);
   }
-  if (Has(o, "hour-cost")) {
-    c.service_hour_cost = std::llround(ParseDouble("hour-cost", Get(o, "hour-cost")) * 100);
+  if (o.Has("hour-cost")) {
+    c.service_hour_cost = std::llround(ParseDouble("hour-cost", o.Get("hour-cost")) * 100);
   }
   ScoringConfig stored = Must(client.SetScoring(c), "the new scoring config was refused");
-  if (Has(o, "json")) {
+  if (o.Has("json")) {
     protocol::ScoringState state = Must(client.Scoring(), "reading the scoring config");
     Print(ScoringToJson(state, nullptr));
     return 0;
@@ -188,7 +183,7 @@ int SetTiers(Client& client, const Options& o) {
 int TiersHistory(Client& client, const Options& o) {
   OnlyOptions(o, {}, "tiers history");
   protocol::ScoringState state = Must(client.Scoring(), "reading the scoring history");
-  Print(Has(o, "json") ? ScoringHistoryToJson(state.history)
+  Print(o.Has("json") ? ScoringHistoryToJson(state.history)
                        : ScoringHistoryToText(state.history));
   return 0;
 }
@@ -198,34 +193,34 @@ template <typename T, typename Text>
 int PrintReport(Client& client, const Options& o, const protocol::ReportQuery& query, Text text) {
   Result<protocol::Report> report = client.RunReport(query);
   if (!report.ok()) throw CommandError("report refused: " + report.status().ToString());
-  Print(Has(o, "json") ? ReportToJson(*report) : text(std::get<T>(*report)));
+  Print(o.Has("json") ? ReportToJson(*report) : text(std::get<T>(*report)));
   return 0;
 }
 
 int Pareto(Client& client, const Options& o) {
   OnlyOptions(o, {"metric", "points", "as-of", "chart", "svg"}, "report pareto");
   ParetoQuery q;
-  const std::string metric = Get(o, "metric");
+  const std::string metric = o.Get("metric");
   if (!protocol::Parse(metric, &q.metric)) {
     throw CommandError("--metric takes current_value, revenue or profit, not \"" + metric + "\"");
   }
   q.points = UintOption(o, "points", 20);
   q.as_of = AsOfOption(o);
   ParetoReport r = Must(client.Pareto(q), "report refused");
-  if (Has(o, "svg")) {
-    const std::string path = Get(o, "svg");
+  if (o.Has("svg")) {
+    const std::string path = o.Get("svg");
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     file << ParetoSvg(r, q.metric);
     file.close();
     if (!file) throw CommandError("cannot write " + path);
   }
-  if (Has(o, "json")) {
+  if (o.Has("json")) {
     Print(ReportToJson(r));
     return 0;
   }
   Print(ParetoToText(r, q.metric));
-  if (Has(o, "chart")) Print("\n" + ParetoChart(r));
-  if (Has(o, "svg")) std::printf("wrote %s\n", Get(o, "svg").c_str());
+  if (o.Has("chart")) Print("\n" + ParetoChart(r));
+  if (o.Has("svg")) std::printf("wrote %s\n", o.Get("svg").c_str());
   return 0;
 }
 
@@ -245,20 +240,15 @@ bool ParseAsOf(const std::string& text, Micros* out) {
   std::string rest = text.substr(static_cast<size_t>(used));
   if (!(rest.empty() || (rest == "Z" && !date_only))) return false;
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d + (date_only ? 1 : 0);  // a date: the end of that day
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  const time_t seconds = timegm(&tm);
-  if (seconds <= 0) return false;
-  *out = static_cast<Micros>(seconds) * 1'000'000;
+  // A date alone means the end of that day.
+  const Micros t = UtcToMicros(y, mo, d + (date_only ? 1 : 0), h, mi, s);
+  if (t <= 0) return false;
+  *out = t;
   return true;
 }
 
-int TiersCommand(Client& client, const std::vector<std::string>& words, const Options& options) {
+int TiersCommand(Client& client, const CommandArgs& options) {
+  const std::vector<std::string>& words = options.words;
   try {
     const std::string sub = words.size() > 1 ? words[1] : "";
     if (sub.empty()) return ShowTiers(client, options);
@@ -271,7 +261,8 @@ int TiersCommand(Client& client, const std::vector<std::string>& words, const Op
   }
 }
 
-int ReportCommand(Client& client, const std::vector<std::string>& words, const Options& o) {
+int ReportCommand(Client& client, const CommandArgs& o) {
+  const std::vector<std::string>& words = o.words;
   try {
     const std::string kind = words.size() > 1 ? words[1] : "";
     if (kind == "pareto") return Pareto(client, o);
@@ -283,7 +274,7 @@ int ReportCommand(Client& client, const std::vector<std::string>& words, const O
     if (kind == "group") {
       OnlyOptions(o, {"by", "as-of"}, "report group");
       GroupQuery q;
-      const std::string by = Get(o, "by");
+      const std::string by = o.Get("by");
       if (!Parse(by, &q.dimension)) {
         std::string names;
         for (int d = 0; d <= static_cast<int>(Dimension::kValueClass); ++d) {
@@ -308,7 +299,7 @@ int ReportCommand(Client& client, const std::vector<std::string>& words, const O
       OnlyOptions(o, {"inactive-days", "revenue-drop", "limit", "as-of"}, "report churn");
       ChurnQuery q;
       q.inactive_days = UintOption(o, "inactive-days", q.inactive_days);
-      if (Has(o, "revenue-drop")) q.revenue_drop = ParseDouble("revenue-drop", Get(o, "revenue-drop"));
+      if (o.Has("revenue-drop")) q.revenue_drop = ParseDouble("revenue-drop", o.Get("revenue-drop"));
       q.limit = UintOption(o, "limit", q.limit);
       q.as_of = AsOfOption(o);
       return PrintReport<ChurnReport>(client, o, q, ChurnToText);
@@ -320,7 +311,7 @@ int ReportCommand(Client& client, const std::vector<std::string>& words, const O
     }
     if (kind == "conversion") {
       OnlyOptions(o, {"by"}, "report conversion");
-      const std::string by = Get(o, "by");
+      const std::string by = o.Get("by");
       if (!by.empty() && by != "source" && by != "campaign") {
         throw CommandError("--by takes source or campaign, not \"" + by + "\"");
       }

@@ -3,22 +3,19 @@
 // contracts, churn, satisfaction, conversion, owner KPIs).
 #pragma once
 
-#include <map>
 #include <string>
-#include <vector>
 
 #include "crm/client/client.h"
+#include "crmctl_args.h"
 
 namespace crm::tools {
 
-// `words` are the positional words ("tiers", "set", ...), `options` the
-// --name value pairs (bare flags map to ""). Prints the result and returns
-// the exit code: 0, or 1 after printing an error to stderr (bad option,
-// unknown factor, refused by the server).
-int TiersCommand(client::Client& client, const std::vector<std::string>& words,
-                 const std::map<std::string, std::string>& options);
-int ReportCommand(client::Client& client, const std::vector<std::string>& words,
-                  const std::map<std::string, std::string>& options);
+// `args.words` are the positional words ("tiers", "set", ...), `args.values`
+// the --name value pairs, one per name (bare flags map to ""). Prints the
+// result and returns the exit code: 0, or 1 after printing an error to stderr
+// (bad option, unknown factor, refused by the server).
+int TiersCommand(client::Client& client, const CommandArgs& args);
+int ReportCommand(client::Client& client, const CommandArgs& args);
 
 // "2026-06-30" (the end of that day, UTC), "2026-06-30T12:00",
 // "2026-06-30T12:00:00" or "2026-06-30T12:00:00Z" -> microseconds; false

@@ -486,15 +486,19 @@ bool ParseTimeText(std::string_view text, Micros* out) {
   if (pos < text.size() && text[pos] == 'Z') ++pos;
   if (pos != text.size()) return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  *out = static_cast<Micros>(timegm(&tm)) * 1'000'000 + micros;
+  *out = UtcToMicros(y, mo, d, h, mi, s) + micros;
   return true;
+}
+
+Micros UtcToMicros(int year, int month, int day, int hour, int minute, int second) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<Micros>(timegm(&tm)) * 1'000'000;
 }
 
 // ================================================================== fields

@@ -117,5 +117,9 @@ std::string FormatIsoTime(engine::Micros t);
 // Reads whole microseconds ("1767225600000000") or ISO 8601 UTC:
 // "2026-12-01", "2026-12-01T09:30", "2026-12-01T09:30:15.25Z".
 bool ParseTimeText(std::string_view text, engine::Micros* out);
+// The UTC calendar time (month 1..12; out-of-range fields roll over as in
+// timegm) in microseconds since the epoch.
+engine::Micros UtcToMicros(int year, int month, int day, int hour = 0, int minute = 0,
+                           int second = 0);
 
 }  // namespace crm::tools
