@@ -6,6 +6,7 @@
 
 #include "crm/protocol/asio.h"
 #include "crm/protocol/server.h"
+#include "listen.h"
 
 namespace crm::protocol {
 
@@ -23,21 +24,10 @@ class MetricsServer::Impl {
       : render_(std::move(render)), options_(std::move(options)) {}
 
   engine::Result<uint16_t> Start() {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(options_.listen_address, ec);
-    if (ec) {
-      return engine::Status::InvalidArgument("metrics address \"" + options_.listen_address +
-                                             "\" is not an IP address: " + ec.message());
-    }
-    tcp::endpoint endpoint(address, options_.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return engine::Status::Unavailable("cannot listen on " + options_.listen_address + ":" +
-                                         std::to_string(options_.port) + " for metrics: " +
-                                         ec.message());
+    if (engine::Status s = OpenListener(acceptor_, options_.listen_address, options_.port,
+                                        "metrics", " for metrics");
+        !s.ok()) {
+      return s;
     }
     const uint16_t port = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, Accept(), asio::detached);

@@ -17,6 +17,7 @@
 
 #include "crm.capnp.h"
 #include "crm/protocol/asio.h"
+#include "listen.h"
 
 namespace crm::protocol {
 
@@ -533,25 +534,17 @@ engine::Result<uint16_t> Server::Impl::Start() {
     if (started_) return engine::Status::Internal("Server::Start() called twice");
     started_ = true;
   }
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(options_.listen_address, ec);
-  if (ec) {
-    return engine::Status::InvalidArgument("listen address \"" + options_.listen_address +
-                                           "\" is not an IP address: " + ec.message());
-  }
-  tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    {
-      std::lock_guard lock(mu_);
-      stopped_ = true;
+  if (engine::Status s =
+          OpenListener(acceptor_, options_.listen_address, options_.port, "listen", "");
+      !s.ok()) {
+    if (s.code() == engine::Code::kUnavailable) {
+      {
+        std::lock_guard lock(mu_);
+        stopped_ = true;
+      }
+      cv_.notify_all();
     }
-    cv_.notify_all();
-    return engine::Status::Unavailable("cannot listen on " + options_.listen_address + ":" +
-                                       std::to_string(options_.port) + ": " + ec.message());
+    return s;
   }
   const uint16_t port = acceptor_.local_endpoint().port();
   for (auto& io : ios_) work_.push_back(asio::make_work_guard(*io));
