@@ -22,6 +22,7 @@
 
 #include "crm/engine/engine.h"
 #include "crm/protocol/server.h"
+#include "client/client_test_util.h"
 #include "engine/engine_test_base.h"
 #include "engine/test_util.h"
 
@@ -39,21 +40,11 @@ using testing::TempDir;
 using testing::UpdateOp;
 using Clock = std::chrono::steady_clock;
 
-engine::Micros FixedClock() { return testing::kTestNow; }
-
-engine::Options EngineOptions(const std::string& dir) {
-  engine::Options options;
-  options.data_dir = dir;
-  options.no_sync = true;
-  options.clock = &FixedClock;
-  return options;
-}
-
 // Makes the first admin of an empty directory through an embedded local
 // admin, and returns its token.
 std::string Bootstrap(const std::string& dir) {
   EmbeddedOptions options;
-  options.engine = EngineOptions(dir);
+  options.engine = testing::ClientEngineOptions(dir);
   options.local_admin = true;
   auto client = Client::OpenEmbedded(options);
   EXPECT_TRUE(client.ok()) << client.status().ToString();
@@ -71,7 +62,7 @@ class TestServer {
   ~TestServer() { Stop(); }
 
   void Start() {
-    auto engine = engine::Engine::Open(EngineOptions(dir_));
+    auto engine = engine::Engine::Open(testing::ClientEngineOptions(dir_));
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
     protocol::ServerOptions options;
@@ -109,7 +100,7 @@ std::unique_ptr<Client> MustConnect(uint16_t port, const std::string& token) {
 
 std::unique_ptr<Client> MustOpenEmbedded(const std::string& dir, const std::string& token) {
   EmbeddedOptions options;
-  options.engine = EngineOptions(dir);
+  options.engine = testing::ClientEngineOptions(dir);
   options.token = token;
   auto client = Client::OpenEmbedded(options);
   EXPECT_TRUE(client.ok()) << client.status().ToString();
@@ -468,7 +459,7 @@ TEST(ClientTest, WrongTokenIsRefusedAtConnect) {
 
   EmbeddedOptions embedded;
   TempDir other;
-  embedded.engine = EngineOptions(other.path());
+  embedded.engine = testing::ClientEngineOptions(other.path());
   embedded.token = token;  // a token of another directory
   auto local = Client::OpenEmbedded(embedded);
   ASSERT_FALSE(local.ok());
@@ -544,7 +535,7 @@ TEST(ClientTest, SilentServerTimesOutWithinTheDeadline) {
 TEST(ClientTest, RequestTimeoutAfterHello) {
   TempDir dir;
   std::string token = Bootstrap(dir.path());
-  auto engine = engine::Engine::Open(EngineOptions(dir.path()));
+  auto engine = engine::Engine::Open(testing::ClientEngineOptions(dir.path()));
   ASSERT_TRUE(engine.ok());
   protocol::Handler handler(**engine);
   std::mutex mu;
@@ -595,7 +586,7 @@ TEST(ClientTest, RequestTimeoutAfterHello) {
 TEST(ClientTest, EmbeddedLocalAdminBootstrapsUsers) {
   TempDir dir;
   EmbeddedOptions options;
-  options.engine = EngineOptions(dir.path());
+  options.engine = testing::ClientEngineOptions(dir.path());
   options.local_admin = true;
   std::string token;
   {

@@ -16,6 +16,7 @@
 #include "crm/engine/engine.h"
 #include "crm/protocol/server.h"
 #include "crm/protocol/users.h"
+#include "client/client_test_util.h"
 #include "engine/engine_test_base.h"
 #include "engine/test_util.h"
 #include "protocol/value_test_data.h"
@@ -25,16 +26,6 @@ namespace {
 
 using engine::Code;
 using engine::Id;
-
-engine::Micros FixedClock() { return testing::kTestNow; }
-
-engine::Options EngineOptions(const std::string& dir) {
-  engine::Options options;
-  options.data_dir = dir;
-  options.no_sync = true;
-  options.clock = &FixedClock;
-  return options;
-}
 
 // Everything both clients are asked, in one place.
 struct Answers {
@@ -124,7 +115,7 @@ void ExpectSameAnswers(const Answers& a, const Answers& b) {
 class ValueClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto engine = engine::Engine::Open(EngineOptions(dir_.path()));
+    auto engine = engine::Engine::Open(testing::ClientEngineOptions(dir_.path()));
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine::User admin;
     admin.name = "admin";
@@ -144,7 +135,7 @@ class ValueClientTest : public ::testing::Test {
   }
 
   Answers Remote(const std::string& token) {
-    auto engine = engine::Engine::Open(EngineOptions(dir_.path()));
+    auto engine = engine::Engine::Open(testing::ClientEngineOptions(dir_.path()));
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
     protocol::ServerOptions options;
     options.stop_timeout = std::chrono::milliseconds(2000);
@@ -164,7 +155,7 @@ class ValueClientTest : public ::testing::Test {
 
   Answers Embedded(const std::string& token) {
     EmbeddedOptions options;
-    options.engine = EngineOptions(dir_.path());
+    options.engine = testing::ClientEngineOptions(dir_.path());
     options.token = token;
     auto client = Client::OpenEmbedded(options);
     EXPECT_TRUE(client.ok()) << client.status().ToString();
@@ -200,7 +191,7 @@ TEST_F(ValueClientTest, AConfigSetRemotelyIsInForceEmbeddedAndViceVersa) {
   config.pareto_percent = 70;
   config.window_days = 180;
   {
-    auto engine = engine::Engine::Open(EngineOptions(dir_.path()));
+    auto engine = engine::Engine::Open(testing::ClientEngineOptions(dir_.path()));
     ASSERT_TRUE(engine.ok());
     protocol::Server server(**engine, protocol::ServerOptions{});
     auto port = server.Start();
@@ -217,7 +208,7 @@ TEST_F(ValueClientTest, AConfigSetRemotelyIsInForceEmbeddedAndViceVersa) {
     server.Stop();
   }
   EmbeddedOptions options;
-  options.engine = EngineOptions(dir_.path());
+  options.engine = testing::ClientEngineOptions(dir_.path());
   options.token = token_;
   auto client = Client::OpenEmbedded(options);
   ASSERT_TRUE(client.ok());
@@ -237,7 +228,7 @@ TEST_F(ValueClientTest, AgentsReadValuesButNotReportsNorSetScoringEitherWay) {
     std::unique_ptr<protocol::Server> server;
     std::unique_ptr<Client> client;
     if (remote) {
-      auto opened = engine::Engine::Open(EngineOptions(dir_.path()));
+      auto opened = engine::Engine::Open(testing::ClientEngineOptions(dir_.path()));
       ASSERT_TRUE(opened.ok());
       engine = std::move(opened).value();
       server = std::make_unique<protocol::Server>(*engine, protocol::ServerOptions{});
@@ -249,7 +240,7 @@ TEST_F(ValueClientTest, AgentsReadValuesButNotReportsNorSetScoringEitherWay) {
       client = Must(Client::Connect(options));
     } else {
       EmbeddedOptions options;
-      options.engine = EngineOptions(dir_.path());
+      options.engine = testing::ClientEngineOptions(dir_.path());
       options.token = agent_token_;
       client = Must(Client::OpenEmbedded(options));
     }
