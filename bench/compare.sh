@@ -48,12 +48,12 @@ if [ "$QUICK" = 1 ]; then
   CUSTOMERS=${CUSTOMERS:-2000}
   RUN=${SECONDS_PER_RUN:-0.3}
   WARMUP=0.1
-  OPEN_RATE=2000
+  OPEN_RATE=1000
 else
   CUSTOMERS=${CUSTOMERS:-1000000}
   RUN=${SECONDS_PER_RUN:-5}
   WARMUP=1
-  OPEN_RATE=20000
+  OPEN_RATE=5000
 fi
 INTERACTIONS=$((CUSTOMERS * 10))
 TRANSACTIONS=$((CUSTOMERS * 2))
@@ -64,10 +64,16 @@ LOADGEN="$BUILD/bench/crm_loadgen"
 for bin in "$BUILD/tools/crmd" "$BUILD/bench/crm_dataset" "$LOADGEN"; do
   [ -x "$bin" ] || { echo "compare.sh: $bin is missing; build first (tools/dev.sh build)" >&2; exit 1; }
 done
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
 TSV="$OUT/results.tsv"
 : >"$TSV"
+: >"$OUT/results.jsonl"
+# In CI the peers are installed (tools/dev.sh): a missing one is an error there.
+missing_peer() {
+  echo "compare.sh: $1 not installed; skipped" >&2
+  if [ "${CI:-}" = true ]; then exit 1; fi
+}
 
 log() { echo "== $(date +%H:%M:%S) $*"; }
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -109,15 +115,22 @@ stop() {
   PIDS=("${keep[@]}")
 }
 
-# A port nobody listens on (bash's /dev/tcp: the connect is refused).
+# A port nobody listens on, below the kernel's ephemeral range (so no
+# outgoing connection can take it between this check and the server's bind).
 free_port() {
-  local p
+  local low p
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 11000 ] || low=32768
   for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "compare.sh: no free port" >&2; exit 1
 }
+
+# Writes the page cache out before a system is measured, so no run pays for
+# the previous one's (or its own load's) dirty pages in its fsyncs.
+settle() { timeout 600 sync || true; }
 
 # wait_port PORT SECONDS PID: until something accepts on the port.
 wait_port() {
@@ -189,7 +202,7 @@ if want pg && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] && command -v psql >
     if id postgres >/dev/null 2>&1; then as_pg=(runuser -u postgres --); else as_pg=(none); fi
   fi
   if [ "${as_pg[0]:-}" = none ]; then
-    echo "compare.sh: running as root without a postgres user; PostgreSQL skipped"
+    missing_peer "a postgres user to run PostgreSQL as (running as root)"
   else
     PORT=$(free_port)
     PG_DATA="$TMP/pg"
@@ -226,7 +239,10 @@ if want pg && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] && command -v psql >
     # The visibility map set, so counts are index-only scans.
     timeout 1800 "${PSQL[@]}" -c 'VACUUM (ANALYZE)' crm
     "${PSQL[@]}" -c 'CHECKPOINT' crm
+    echo "postgres database: $("${PSQL[@]}" -A -t -c "SELECT pg_size_pretty(pg_database_size('crm'))" crm)" |
+      tee -a "$OUT/env.txt"
     TARGET_ARGS=(--pg-conninfo "dbname=crm user=postgres")
+    settle
     for placement in "${PLACEMENTS[@]}"; do
       pin "$PG_PID" "$(server_cpus "$placement")"
       log "postgres: $placement"
@@ -246,15 +262,17 @@ if want pg && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] && command -v psql >
     stop "$PG_PID"
   fi
 else
-  want pg && echo "compare.sh: PostgreSQL server not installed (postgresql); skipped"
+  if want pg; then missing_peer "PostgreSQL (postgresql)"; fi
 fi
 
 # --- 3. Redis
 if want redis && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   PORT=$(free_port)
   mkdir -p "$TMP/redis"
-  log "redis: start on 127.0.0.1:$PORT (appendonly yes, appendfsync everysec)"
-  redis-server --port "$PORT" --bind 127.0.0.1 --dir "$TMP/redis" --appendonly yes \
+  log "redis: start on 127.0.0.1:$PORT"
+  # Loaded without the AOF (redis-cli --pipe), then the AOF switched on: one
+  # rewrite of the loaded data instead of many while it grows.
+  redis-server --port "$PORT" --bind 127.0.0.1 --dir "$TMP/redis" --appendonly no \
     --appendfsync everysec --save "" --protected-mode no --daemonize no \
     --logfile "$TMP/redis.log" &
   REDIS_PID=$!
@@ -264,13 +282,17 @@ if want redis && command -v redis-server >/dev/null && command -v redis-cli >/de
   timeout 1800 redis-cli -p "$PORT" --pipe <"$DATA/redis.resp" >"$TMP/redis-load.log" 2>&1 ||
     { cat "$TMP/redis-load.log" >&2; exit 1; }
   grep -q 'errors: 0' "$TMP/redis-load.log" || { cat "$TMP/redis-load.log" >&2; exit 1; }
-  # The load's AOF written out before anything is measured.
-  redis-cli -p "$PORT" BGREWRITEAOF >/dev/null
-  for _ in $(seq 600); do
-    redis-cli -p "$PORT" INFO persistence | grep -q 'aof_rewrite_in_progress:0' && break
+  log "redis: appendonly yes (the AOF written out before anything is measured)"
+  redis-cli -p "$PORT" CONFIG SET appendonly yes >/dev/null
+  for _ in $(seq 1200); do
+    info=$(redis-cli -p "$PORT" INFO persistence)
+    if grep -q 'aof_enabled:1' <<<"$info" && grep -q 'aof_rewrite_in_progress:0' <<<"$info" &&
+       grep -q 'aof_rewrite_scheduled:0' <<<"$info"; then break; fi
     sleep 0.5
   done
+  redis-cli -p "$PORT" INFO memory | grep -E '^used_memory_human' | tee -a "$OUT/env.txt"
   TARGET_ARGS=()
+  settle
   for placement in "${PLACEMENTS[@]}"; do
     pin "$REDIS_PID" "$(server_cpus "$placement")"
     log "redis: $placement"
@@ -291,7 +313,7 @@ if want redis && command -v redis-server >/dev/null && command -v redis-cli >/de
   log "redis: stop"
   stop "$REDIS_PID"
 else
-  want redis && echo "compare.sh: redis-server not installed (redis-server, redis-tools); skipped"
+  if want redis; then missing_peer "Redis (redis-server, redis-tools)"; fi
 fi
 
 # --- 4. crm
@@ -308,6 +330,9 @@ if want crm; then
     PIDS+=("$CRMD_PID")
     wait_port "$PORT" 600 "$CRMD_PID" || { cat "$TMP/crmd.log" >&2; exit 1; }
     TARGET_ARGS=(--token-file "$DATA/crm/admin.token")
+    settle
+    echo "crmd resident memory: $(awk '/VmRSS/ {printf "%.2f GiB", $2 / 1048576}' "/proc/$CRMD_PID/status")" |
+      tee -a "$OUT/env.txt"
     D="fsync per group commit"
     grid crm "$placement" "$D"
     if [ "$placement" = unpinned ]; then
@@ -324,4 +349,4 @@ fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/env.txt"
 "$LOADGEN" table "$TSV" | tee "$OUT/table.md"
-log "results in $OUT"
+log "results in $OUT (${SECONDS}s in all)"
