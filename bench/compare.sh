@@ -13,7 +13,8 @@
 # 3. The same crm_loadgen runs are made against each: the card by phone on
 #    the grid 1/50 connections x pipeline depth 1/16, unpinned and pinned
 #    (server on CPU 0, load generator on CPU 1); durable inserts; a mixed
-#    workload; an open-loop run at a fixed rate.
+#    workload; an open-loop run at a fixed rate; the tier report (crm's
+#    maintained value model; PostgreSQL's nearest GROUP BY; Redis has none).
 # 4. Results: OUT/results.tsv (one line per run and operation), results.jsonl,
 #    table.md (side by side with ratios, from `crm_loadgen table`), env.txt.
 #
@@ -255,6 +256,7 @@ if want pg && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] && command -v psql >
         run pg "mixed workload, 50x1" unpinned 50 1 "$MIX" "synchronous_commit=on"
         run pg "card by phone, open loop ${OPEN_RATE}/s, 50x1" unpinned 50 1 card_phone \
           "synchronous_commit=on" --rate "$OPEN_RATE"
+        run pg "tier report, 1x1" unpinned 1 1 report "synchronous_commit=on"
       fi
     done
     # The insert workloads grew the tables; the next run loads afresh anyway.
@@ -334,6 +336,7 @@ if want crm; then
       run crm "mixed workload, 50x1" unpinned 50 1 "$MIX" "$D"
       run crm "card by phone, open loop ${OPEN_RATE}/s, 50x1" unpinned 50 1 card_phone "$D" \
         --rate "$OPEN_RATE"
+      run crm "tier report, 1x1" unpinned 1 1 report "$D"
     fi
     log "crmd: stop"
     stop "$CRMD_PID"

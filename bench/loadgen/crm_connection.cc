@@ -73,7 +73,7 @@ class CrmConnection final : public StreamConnection {
     return ok;
   }
 
-  bool Supports(Op op) const override { return op != Op::kReport && op != Op::kHgetall; }
+  bool Supports(Op op) const override { return op != Op::kHgetall; }
 
   void Start(Call* call) override {
     capnp::MallocMessageBuilder msg;
@@ -128,6 +128,10 @@ class CrmConnection final : public StreamConnection {
         write.setAtomic(false);
         break;
       }
+      case Op::kReport:
+        // The tier report of the maintained value model (asOf 0).
+        req.initReport().initTiers();
+        break;
       default:
         break;
     }
@@ -163,6 +167,11 @@ class CrmConnection final : public StreamConnection {
           }
           break;
         }
+        case wire::Response::REPORT:
+          if (!r.getReport().isTiers() || r.getReport().getTiers().getTiers().size() == 0) {
+            call->Fail("report: no tiers");
+          }
+          break;
         default:
           call->Fail("unexpected reply");
       }

@@ -63,6 +63,21 @@ INSERT INTO transactions (customer_id, time, amount, currency, margin, product_c
 VALUES ($1, $2, 129900, 'CNY', 25980, $3, 4, $2, $2) RETURNING id
 )";
 
+// PostgreSQL has no value model: the nearest GROUP BY a PostgreSQL engineer
+// would write, computed from the rows on every call. Customers bucketed by
+// their revenue over the 12 months before $1 (minor units), with the count
+// and revenue per bucket.
+constexpr const char* kTierReport = R"(
+SELECT tier, count(*), sum(revenue) FROM (
+  SELECT CASE WHEN r >= 100000000 THEN 'key' WHEN r >= 10000000 THEN 'development'
+              WHEN r > 0 THEN 'maintenance' ELSE 'none' END AS tier, r AS revenue
+  FROM (SELECT c.id, coalesce(t.r, 0) AS r FROM customers c
+        LEFT JOIN (SELECT customer_id, sum(amount) AS r FROM transactions
+                   WHERE time >= $1 - 365 * 86400000000::bigint GROUP BY customer_id) t
+        ON t.customer_id = c.id) x) y
+GROUP BY tier ORDER BY tier
+)";
+
 int64_t WallMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -93,6 +108,7 @@ class PgConnection final : public Connection {
         {"history", kHistory},
         {"insert_interaction", kInsertInteraction},
         {"insert_transaction", kInsertTransaction},
+        {"report", kTierReport},
     };
     for (const auto& [name, sql] : statements) {
       PGresult* r = PQprepare(conn_, name, sql.c_str(), 0, nullptr);
@@ -109,7 +125,7 @@ class PgConnection final : public Connection {
   }
 
   int fd() const override { return PQsocket(conn_); }
-  bool Supports(Op op) const override { return op != Op::kReport && op != Op::kHgetall; }
+  bool Supports(Op op) const override { return op != Op::kHgetall; }
   const std::string& error() const override { return error_; }
 
   void Start(Call* call) override {
@@ -150,6 +166,10 @@ class PgConnection final : public Connection {
         params[n++] = id.c_str();
         params[n++] = now.c_str();
         params[n++] = kInsertCategory;
+        break;
+      case Op::kReport:
+        name = "report";
+        params[n++] = now.c_str();
         break;
       default:
         break;
@@ -213,6 +233,8 @@ class PgConnection final : public Connection {
         call->cursor_id = std::strtoll(PQgetvalue(r, rows - 1, 1), nullptr, 10);
         call->more = true;
       }
+    } else if (call->op == Op::kReport) {
+      if (rows == 0) call->Fail("report: no rows");
     } else if (rows != 1) {
       call->Fail("not found");
     }
