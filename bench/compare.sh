@@ -149,7 +149,11 @@ wait_port() {
 pin() {
   local pid=$1 cpus=$2 p
   taskset -a -p -c "$cpus" "$pid" >/dev/null
-  for p in $(ps -o pid= --ppid "$pid"); do taskset -a -p -c "$cpus" "$p" >/dev/null || true; done
+  # Children from /proc (no procps needed): Pid comes before PPid in status.
+  for p in $(awk -v parent="$pid" '/^Pid:/ {p = $2} /^PPid:/ && $2 == parent {print p}' \
+               /proc/[0-9]*/status 2>/dev/null); do
+    taskset -a -p -c "$cpus" "$p" >/dev/null 2>&1 || true
+  done
 }
 
 # run SYSTEM LABEL PLACEMENT CONNS DEPTH MIX DURABILITY [loadgen args...]
@@ -191,6 +195,9 @@ grid() {
 
 # --- 1. the dataset
 log "dataset ($DATA)"
+# The smoke run always regenerates its tiny dataset (a fraction of a second),
+# so it follows any change to the generator or the export.
+if [ "$QUICK" = 1 ]; then rm -rf "$DATA"; fi
 "$BUILD/bench/crm_dataset" --dir "$DATA" --customers "$CUSTOMERS" --interactions "$INTERACTIONS" \
   --transactions "$TRANSACTIONS"
 DATA=$(cd "$DATA" && pwd)

@@ -11,8 +11,8 @@
 //   DIR/pg/<table>.copy COPY text format, one file per table (pg_schema.sql)
 //   DIR/keys.tsv        "<customer id>\t<E.164 phone>" of every customer with
 //                       a phone: the keys the load generator draws from
-//   DIR/dataset.done    the options the files were made with; a second run
-//                       with the same options does nothing
+//   DIR/dataset.done    the export format and options the files were made
+//                       with; a second run with the same ones does nothing
 //
 // The records come from the engine after it assigned ids and normalized
 // them, so the three systems hold the same customers under the same ids and
@@ -720,7 +720,9 @@ int main(int argc, char** argv) {
   demo.heavy_customers = std::max<uint64_t>(1, std::min<uint64_t>(5, demo.customers / 1000));
   demo.heavy_interactions = std::min<uint64_t>(60'000, demo.interactions / 50);
 
-  const std::string want = Int(static_cast<int64_t>(demo.customers)) + " " +
+  // The export's format version comes first: a change to what is written
+  // for the peers must bump it, so cached datasets are made again.
+  const std::string want = std::string("export-1 ") + Int(static_cast<int64_t>(demo.customers)) + " " +
                            Int(static_cast<int64_t>(demo.interactions)) + " " +
                            Int(static_cast<int64_t>(demo.transactions)) + " " +
                            Int(static_cast<int64_t>(demo.seed));

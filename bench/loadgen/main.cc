@@ -332,7 +332,10 @@ void RunThread(Shared& shared, std::vector<Conn>& conns, uint64_t seed) {
       }
       set_write_interest(i, pending);
     }
-    if (in_flight == 0 && !issuing) break;
+    // Starting may just have found the --requests budget spent; and with
+    // every connection failed nothing more can complete.
+    const bool live = std::any_of(conns.begin(), conns.end(), [](const Conn& c) { return !c.dead; });
+    if (in_flight == 0 && (out_of_budget || !issuing || !live)) break;
     if (!issuing && now > shared.end_ns + 10'000'000'000LL) break;  // replies that never come
     if (o.requests == 0) wake_ns = std::min(wake_ns, shared.end_ns);
     timespec timeout{0, 0};
