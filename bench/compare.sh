@@ -169,9 +169,10 @@ run() {
       echo "compare.sh: $system $label failed" >&2; return 1; }
 }
 
-# The card grid and the rest, for SYSTEM in PLACEMENT; READ_DURABILITY is
-# stated next to the read figures.
+# The mixed workload (the tier report runs on its own: see the README).
 MIX="card_phone=60,card_id=10,history=10,insert_interaction=10,insert_transaction=10"
+# grid SYSTEM PLACEMENT DURABILITY: the card by phone on 1/50 connections x
+# depth 1/16, DURABILITY stated next to the figures.
 grid() {
   local system=$1 placement=$2 durability=$3 conns depth
   for conns in 1 50; do
