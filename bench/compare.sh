@@ -330,7 +330,11 @@ if want crm; then
       --port "$PORT" --threads "$threads" >"$TMP/crmd.log" 2>&1 &
     CRMD_PID=$!
     PIDS+=("$CRMD_PID")
-    wait_port "$PORT" 600 "$CRMD_PID" || { cat "$TMP/crmd.log" >&2; exit 1; }
+    wait_port "$PORT" 600 "$CRMD_PID" || {
+      cat "$TMP/crmd.log" >&2
+      echo "compare.sh: a dataset made by an older build may not open; remove $DATA to make it again" >&2
+      exit 1
+    }
     TARGET_ARGS=(--token-file "$DATA/crm/admin.token")
     settle
     # Anonymous memory: the store itself (LMDB's mapped file pages are page cache).
