@@ -7,6 +7,10 @@
 #                        the whole test suite under both
 #   tools/dev.sh bench   build Release and run the engine benchmarks (1M customers,
 #                        10M interactions by default; see bench/engine_bench.cc)
+#   tools/dev.sh compare [--quick]
+#                        build Release and run crm side by side with Redis and
+#                        PostgreSQL on one dataset (bench/compare.sh; 1M customers
+#                        by default, --quick for a tiny smoke run)
 #   tools/dev.sh build   install dependencies and build Release only
 #
 # Dependencies come from Debian's packages; installing them needs root (or sudo).
@@ -14,7 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config libboost-dev capnproto libcapnp-dev liblmdb-dev
-          libxxhash-dev libphonenumber-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev)
+          libxxhash-dev libphonenumber-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libpq-dev redis-server redis-tools postgresql)
 JOBS=${JOBS:-$(nproc)}
 
 install_deps() {
@@ -78,12 +83,17 @@ case "${1:-}" in
     build_release
     build/release/bench/crm_engine_bench "${@:2}"
     ;;
+  compare)
+    install_deps
+    build_release
+    exec bench/compare.sh --build build/release "${@:2}"
+    ;;
   build)
     install_deps
     build_release
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
