@@ -168,7 +168,7 @@ void RankedScores::RebuildIndex() {
 
 void RankedScores::FenwickAdd(size_t block, int64_t count, int64_t sum) {
   for (size_t i = block + 1; i < fenwick_count_.size(); i += i & (~i + 1)) {
-    fenwick_count_[i] += count;
+    if (count != 0) fenwick_count_[i] += count;
     fenwick_sum_[i] += sum;
   }
 }
@@ -234,9 +234,12 @@ void RankedScores::Erase(Entry e) {
 }
 
 void RankedScores::Move(Entry from, Entry to) {
-  size_t b = FindBlock(from);
   if (from == to) return;
-  if (FindBlock(to) != b) {
+  size_t b = FindBlock(from);
+  // `to` belongs to block b when it is not below b's first entry (b = 0
+  // takes anything below) and below the next block's first.
+  bool fits = (b == 0 || !(to < firsts_[b])) && (b + 1 == firsts_.size() || to < firsts_[b + 1]);
+  if (!fits) {
     Erase(from);
     Insert(to);
     return;
