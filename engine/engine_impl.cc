@@ -415,6 +415,8 @@ class EngineImpl final : public Engine {
   // ---- open / load
   Status OpenEnvironment();
   Status ReadOrCreateMeta();
+  // Builds the audit indexes for the entries after `indexed_through`.
+  Status IndexAuditLog(uint64_t indexed_through);
   template <typename T>
   Status LoadTable(MDB_txn* txn, Dbi dbi);
   template <typename T>
@@ -589,24 +591,6 @@ Status EngineImpl::ReadOrCreateMeta() {
     return Status::Unavailable(std::string("the meta record is corrupt: ") +
                                e.getDescription().cStr());
   }
-  // Index the audit entries a build without the audit indexes wrote.
-  if (indexed_through < committed_.audit_sequence) {
-    for (uint64_t seq = indexed_through + 1; seq <= committed_.audit_sequence; ++seq) {
-      AuditEntry entry;
-      Status s = ReadAudit(txn.get(), seq, &entry);
-      if (!s.ok()) return Status::Unavailable("indexing the audit log: " + s.message());
-      try {
-        PutAuditIndexes(txn.get(), dbis_, entry);
-      } catch (const LmdbFailure& failure) {
-        return LmdbError(failure.rc, failure.what);
-      }
-    }
-    try {
-      PutMeta(txn.get(), committed_);
-    } catch (const LmdbFailure& failure) {
-      return LmdbError(failure.rc, failure.what);
-    }
-  }
   if (committed_.audit_sequence > 0) {
     AuditEntry last;
     Status s = ReadAudit(txn.get(), committed_.audit_sequence, &last);
@@ -616,7 +600,37 @@ Status EngineImpl::ReadOrCreateMeta() {
   // Commit even though nothing changed: DBI handles opened in an aborted
   // transaction are closed with it.
   rc = txn.Commit();
-  return rc == 0 ? Status::Ok() : LmdbError(rc, "committing the startup transaction");
+  if (rc != 0) return LmdbError(rc, "committing the startup transaction");
+  return IndexAuditLog(indexed_through);
+}
+
+Status EngineImpl::IndexAuditLog(uint64_t indexed_through) {
+  // Entries a build without the audit indexes wrote: indexed in chunks, each
+  // its own transaction that grows the map when it fills. Indexing an entry
+  // twice (after a crash half-way) writes the same keys again.
+  constexpr uint64_t kChunk = 100'000;
+  const uint64_t last = committed_.audit_sequence;
+  for (uint64_t start = indexed_through + 1; start <= last; start += kChunk) {
+    const uint64_t end = std::min(last, start + kChunk - 1);
+    Status unreadable;
+    Status s = WriteSmall("indexing the audit log", [&](MDB_txn* txn) -> int {
+      try {
+        for (uint64_t seq = start; seq <= end; ++seq) {
+          AuditEntry entry;
+          unreadable = ReadAudit(txn, seq, &entry);
+          if (!unreadable.ok()) return MDB_CORRUPTED;
+          PutAuditIndexes(txn, dbis_, entry);
+        }
+        if (end == last) PutMeta(txn, committed_);  // records the log as indexed
+      } catch (const LmdbFailure& failure) {
+        return failure.rc;
+      }
+      return 0;
+    });
+    if (!unreadable.ok()) return Status::Unavailable("indexing the audit log: " + unreadable.message());
+    CRM_RETURN_IF_ERROR(s);
+  }
+  return Status::Ok();
 }
 
 void EngineImpl::PutMeta(MDB_txn* txn, const Counters& counters) {

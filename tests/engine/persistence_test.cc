@@ -5,6 +5,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <lmdb.h>
 
 #include <atomic>
@@ -525,6 +526,64 @@ Options TestOptions(const std::string& dir) {
   options.no_sync = true;
   options.clock = [] { return kTestNow; };
   return options;
+}
+
+// A data directory written before the audit log had its indexes: opening it
+// indexes every entry, in transactions that grow the map when it fills (the
+// copy below is compacted, so the map starts full).
+TEST(PersistenceOpenTest, AnAuditLogWithoutIndexesIsIndexedAtOpenAndTheMapGrows) {
+  testing::TempDir dir;
+  std::vector<Id> ids;
+  {
+    auto db = testing::OpenEngine(dir.path());
+    ASSERT_NE(db, nullptr);
+    std::vector<WriteOp> ops;
+    for (int i = 0; i < 3000; ++i) ops.push_back(CreateOp(Individual("Old " + std::to_string(i))));
+    for (const WriteResult& r : db->Write(Actor{}, std::move(ops), false)) {
+      ASSERT_TRUE(r.status.ok());
+      ids.push_back(r.id);
+    }
+  }
+  // As an older build left it: no index entries, a meta record without the
+  // indexed-through mark.
+  SetSchemaVersion(dir.path(), kSchemaVersion);
+  if (::testing::Test::HasFatalFailure()) return;
+  std::string compact = dir.Sub("compact");
+  ASSERT_EQ(mkdir(compact.c_str(), 0755), 0);
+  {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
+    ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    for (const char* name : {"audit_by_record", "audit_by_user"}) {
+      MDB_dbi dbi;
+      ASSERT_EQ(mdb_dbi_open(txn, name, 0, &dbi), 0);
+      ASSERT_EQ(mdb_drop(txn, dbi, 0), 0);
+    }
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    ASSERT_EQ(mdb_env_copy2(env, compact.c_str(), MDB_CP_COMPACT), 0);
+    mdb_env_close(env);
+  }
+  Options options = TestOptions(compact);
+  options.initial_map_bytes = 64 * 1024;  // smaller than the file: the map is the file
+  auto reopened = Engine::Open(options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Engine& db = **reopened;
+  EXPECT_GE(db.Writer().map_growths, 1u);
+  for (Id id : {ids.front(), ids[1500], ids.back()}) {
+    AuditQuery query;
+    query.entity = EntityKind::kCustomer;
+    query.record = id;
+    AuditPage page = Must(db.QueryAudit(query));
+    ASSERT_EQ(page.entries.size(), 1u) << "customer " << id;
+    EXPECT_EQ(page.entries[0].kind, WriteKind::kCreate);
+  }
+  AuditQuery by_user;
+  by_user.user = 0;
+  by_user.limit = 10000;
+  EXPECT_EQ(Must(db.QueryAudit(by_user)).entries.size(), ids.size());
 }
 
 TEST(PersistenceOpenTest, NewerSchemaVersionIsRefused) {
