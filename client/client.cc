@@ -422,8 +422,7 @@ Status Client::Hello(const std::string& token) {
         CRM_RETURN_IF_ERROR(engine::Decode(r.getHello().getUser(), &user));
         return user;
       });
-  batch.Run();
-  Result<engine::User> user = reply.Take();
+  Result<engine::User> user = Take(batch, reply);
   if (!user.ok()) return user.status();
   user_ = std::move(user).value();
   return Status::Ok();
@@ -431,97 +430,58 @@ Status Client::Hello(const std::string& token) {
 
 Result<engine::CustomerCard> Client::Card(const engine::CardKey& key,
                                           const engine::CardOptions& options) {
-  Batch batch(*this);
-  auto p = batch.Card(key, options);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Card(key, options); });
 }
 
 Result<engine::HistoryPage> Client::History(const engine::HistoryQuery& query) {
-  Batch batch(*this);
-  auto p = batch.History(query);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.History(query); });
 }
 
 Result<engine::Record> Client::Get(engine::EntityKind entity, engine::Id id) {
-  Batch batch(*this);
-  auto p = batch.Get(entity, id);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Get(entity, id); });
 }
 
 Result<std::vector<engine::Record>> Client::List(engine::Id customer, engine::EntityKind entity) {
-  Batch batch(*this);
-  auto p = batch.List(customer, entity);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.List(customer, entity); });
 }
 
 Result<engine::StoreCounts> Client::Counts() {
-  Batch batch(*this);
-  auto p = batch.Counts();
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Counts(); });
 }
 
 Result<std::vector<engine::AuditEntry>> Client::AuditLog(uint64_t after, uint32_t limit) {
-  Batch batch(*this);
-  auto p = batch.AuditLog(after, limit);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.AuditLog(after, limit); });
 }
 
 Result<engine::AuditPage> Client::QueryAudit(const engine::AuditQuery& query) {
-  Batch batch(*this);
-  auto p = batch.QueryAudit(query);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.QueryAudit(query); });
 }
 
 Result<engine::HandoverResult> Client::Handover(const engine::HandoverSpec& spec) {
-  Batch batch(*this);
-  auto p = batch.Handover(spec);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Handover(spec); });
 }
 
 Result<protocol::StatsSnapshot> Client::Stats() {
-  Batch batch(*this);
-  auto p = batch.Stats();
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Stats(); });
 }
 
 Result<std::vector<engine::User>> Client::ListUsers() {
-  Batch batch(*this);
-  auto p = batch.ListUsers();
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.ListUsers(); });
 }
 
 Result<std::vector<engine::WriteResult>> Client::Write(std::vector<engine::WriteOp> ops,
                                                        bool atomic) {
-  Batch batch(*this);
-  auto p = batch.Write(std::move(ops), atomic);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Write(std::move(ops), atomic); });
 }
 
 Result<std::vector<engine::WriteResult>> Client::DryRun(std::vector<engine::WriteOp> ops,
                                                         bool atomic) {
-  Batch batch(*this);
-  auto p = batch.DryRun(std::move(ops), atomic);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.DryRun(std::move(ops), atomic); });
 }
 
 Result<std::vector<engine::Record>> Client::Scan(engine::EntityKind entity, engine::Id after,
                                                  uint32_t limit) {
-  Batch batch(*this);
-  auto p = batch.Scan(entity, after, limit);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Scan(entity, after, limit); });
 }
 
 Result<engine::BackupInfo> Client::Backup(const engine::BackupOptions& options) {
@@ -537,16 +497,12 @@ Result<engine::BackupInfo> Client::Backup(const engine::BackupOptions& options) 
         CRM_RETURN_IF_ERROR(Check(r, wire::Response::BACKUP));
         return protocol::FromWire(r.getBackup());
       });
-  batch.Run();
-  return p.Take();
+  return Take(batch, p);
 }
 
 Result<CreatedUser> Client::CreateUser(const std::string& name, engine::Role role,
                                        const std::string& team) {
-  Batch batch(*this);
-  auto p = batch.CreateUser(name, role, team);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.CreateUser(name, role, team); });
 }
 
 namespace {
@@ -593,31 +549,19 @@ Status Client::Delete(engine::EntityKind entity, engine::Id id, bool cascade) {
 }
 
 Result<engine::ValueSummary> Client::Value(engine::Id customer) {
-  Batch batch(*this);
-  auto p = batch.Value(customer);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Value(customer); });
 }
 
 Result<ScoringState> Client::Scoring() {
-  Batch batch(*this);
-  auto p = batch.Scoring();
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.Scoring(); });
 }
 
 Result<engine::ScoringConfig> Client::SetScoring(const engine::ScoringConfig& config) {
-  Batch batch(*this);
-  auto p = batch.SetScoring(config);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.SetScoring(config); });
 }
 
 Result<Report> Client::RunReport(const ReportQuery& query) {
-  Batch batch(*this);
-  auto p = batch.RunReport(query);
-  batch.Run();
-  return p.Take();
+  return Call([&](Batch& b) { return b.RunReport(query); });
 }
 
 template <typename T>

@@ -27,6 +27,8 @@ std::string_view CodeName(Code code) {
       return "unavailable";
     case Code::kInternal:
       return "internal";
+    case Code::kInUse:
+      return "in_use";
   }
   // A value outside the enum (a newer peer's code read off the wire).
   return "unknown";

@@ -16,7 +16,7 @@ const protocolVersion :UInt32 = 1;
 
 # Stable codes, as crm::engine::Code: 1 not_found, 2 invalid_argument,
 # 3 already_exists, 4 permission_denied, 5 conflict, 6 unavailable,
-# 7 internal.
+# 7 internal, 8 in_use.
 struct Error {
   code @0 :UInt8;
   message @1 :Text;

@@ -285,6 +285,21 @@ class Client {
   friend class Batch;
   template <typename T>
   Result<T> ReportAs(const ReportQuery& query);
+  // Runs `batch` and returns what `pending` holds: a transport error reaches
+  // every Pending of the batch, so Run()'s own status adds nothing here.
+  template <typename T>
+  static Result<T> Take(Batch& batch, Batch::Pending<T>& pending) {
+    batch.Run().IgnoreError();
+    return pending.Take();
+  }
+  // The single-call form of a Batch method: Call([&](Batch& b) { return
+  // b.Card(key, options); }) sends that one request and returns its result.
+  template <typename Add>
+  auto Call(Add add) {
+    Batch batch(*this);
+    auto pending = add(batch);
+    return Take(batch, pending);
+  }
   // Runs a batch's entries: one Exchange, then each entry's decoder.
   Status RunEntries(std::vector<Batch::Entry>& entries);
 

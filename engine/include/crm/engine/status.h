@@ -12,6 +12,18 @@
 #include <string_view>
 #include <utility>
 
+namespace crm::engine::internal {
+// Reports a broken invariant (a bug, never bad input) and aborts.
+[[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
+}  // namespace crm::engine::internal
+
+// Always-on invariant check: a false `cond` is a bug in crm, so the process
+// stops with the condition and its place rather than corrupting data.
+#define CRM_CHECK(cond)                                                         \
+  do {                                                                          \
+    if (!(cond)) ::crm::engine::internal::CheckFailed(#cond, __FILE__, __LINE__); \
+  } while (0)
+
 namespace crm::engine {
 
 // Stable numeric codes: never renumber, only append.
@@ -24,12 +36,17 @@ enum class Code : uint8_t {
   kConflict = 5,
   kUnavailable = 6,
   kInternal = 7,
+  // A resource is held by another process (a data directory open in a
+  // running crmd): go through that process, or stop it first.
+  kInUse = 8,
 };
 
 // Returns the lower-case name of `code` ("not_found", ...).
 std::string_view CodeName(Code code);
 
-class Status {
+// [[nodiscard]]: an ignored Status is an ignored error; discard one on
+// purpose with `.IgnoreError()`.
+class [[nodiscard]] Status {
  public:
   // OK. Costs nothing: an OK status holds no allocation.
   Status() = default;
@@ -62,6 +79,7 @@ class Status {
   }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status InUse(std::string msg) { return Status(Code::kInUse, std::move(msg)); }
 
   bool ok() const { return rep_ == nullptr; }
   Code code() const { return rep_ ? rep_->code : Code::kOk; }
@@ -74,6 +92,9 @@ class Status {
   // "invalid_argument: customer.name: must be valid UTF-8".
   std::string ToString() const;
 
+  // Says, where it is not obvious, that the error is deliberately dropped.
+  void IgnoreError() const {}
+
  private:
   struct Rep {
     Code code;
@@ -85,9 +106,10 @@ class Status {
   std::unique_ptr<Rep> rep_;
 };
 
-// Either a value or a non-OK Status.
+// Either a value or a non-OK Status. Reading the value of an error is a bug
+// and stops the process (CRM_CHECK), never undefined behaviour.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
@@ -96,15 +118,24 @@ class Result {
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  T& value() & { return Checked(); }
+  const T& value() const& { return Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &Checked(); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return Checked(); }
 
  private:
+  T& Checked() {
+    CRM_CHECK(value_.has_value());
+    return *value_;
+  }
+  const T& Checked() const {
+    CRM_CHECK(value_.has_value());
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };
@@ -118,14 +149,3 @@ class Result {
     if (!crm_status_.ok()) return crm_status_;     \
   } while (0)
 
-namespace crm::engine::internal {
-// Reports a broken invariant (a bug, never bad input) and aborts.
-[[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
-}  // namespace crm::engine::internal
-
-// Always-on invariant check: a false `cond` is a bug in crm, so the process
-// stops with the condition and its place rather than corrupting data.
-#define CRM_CHECK(cond)                                                         \
-  do {                                                                          \
-    if (!(cond)) ::crm::engine::internal::CheckFailed(#cond, __FILE__, __LINE__); \
-  } while (0)
