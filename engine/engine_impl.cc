@@ -538,8 +538,8 @@ Status EngineImpl::OpenEnvironment() {
     return Status::Unavailable("cannot open " + lock_path + ": " + std::strerror(errno));
   }
   if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return Status::Unavailable("data directory " + options_.data_dir +
-                               " is in use by another process; stop it first");
+    return Status::InUse("data directory " + options_.data_dir +
+                         " is in use by another process; stop it first");
   }
   int rc = mdb_env_create(&env_);
   if (rc != 0) return LmdbError(rc, "mdb_env_create");

@@ -121,8 +121,7 @@ std::unique_ptr<Client> OpenClient(const DataArgs& args, const std::string& data
   embedded.request_timeout = std::chrono::hours(2);
   auto client = Client::OpenEmbedded(embedded);
   if (client.ok()) return std::move(client).value();
-  if (client.status().code() == Code::kUnavailable &&
-      client.status().message().find("in use by another process") != std::string::npos) {
+  if (client.status().code() == Code::kInUse) {
     return ConnectRemote("127.0.0.1:7411", ReadToken(args, data_dir));
   }
   Fail("cannot open " + data_dir + ": " + client.status().ToString());

@@ -631,7 +631,7 @@ TEST(PersistenceOpenTest, SecondOpenOfTheSameDirectoryIsRefused) {
   Id id = Must(first->Create(Actor{}, Individual("First")));
   Result<std::unique_ptr<Engine>> second = Engine::Open(TestOptions(dir.path()));
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), Code::kUnavailable);
+  EXPECT_EQ(second.status().code(), Code::kInUse);
   EXPECT_NE(second.status().message().find(dir.path()), std::string::npos)
       << second.status().message();
   // The refused opener did not disturb the first.
