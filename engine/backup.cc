@@ -1,4 +1,5 @@
-// Backup manifests, verification and restore (see crm/engine/backup.h).
+// Backups: taking one (EngineImpl::BackupAsync), manifests, verification and
+// restore (see crm/engine/backup.h).
 #include "crm/engine/backup.h"
 
 #include <capnp/message.h>
@@ -11,6 +12,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +21,8 @@
 #include <unordered_map>
 
 #include "crm/engine/codec.h"
+#include "engine_impl.h"
+#include "format.h"
 #include "lmdb_env.h"
 #include "stored_value.h"
 #include "validate.h"
@@ -27,18 +31,14 @@ namespace crm::engine {
 namespace {
 
 namespace fs = std::filesystem;
-using internal::ReadValue;
 using internal::Cursor;
+using internal::Dbi;
 using internal::GetBigEndian;
+using internal::kBackupDbiCount;
+using internal::kDbiNames;
+using internal::MetaRecord;
+using internal::ReadValue;
 using internal::Txn;
-
-// The named databases, indexed by EntityKind (0: meta, 9: audit), as the
-// engine opens them (engine_impl.cc).
-constexpr std::array<const char*, 10> kDbiNames = {
-    "meta",      "customers", "contacts", "interactions", "transactions",
-    "opportunities", "contracts", "tasks", "users",       "audit"};
-constexpr int kMetaDbi = 0;
-constexpr int kAuditDbi = 9;
 
 std::string Hex64(uint64_t v) {
   char buf[17];
@@ -134,37 +134,18 @@ class ReadOnlyEnv {
   MDB_env* env_ = nullptr;
 };
 
-// Meta record contents.
-struct Meta {
-  uint32_t schema_version = 0;
-  std::vector<uint64_t> last_ids;
-  uint64_t audit_sequence = 0;
-};
-
-Status ReadMeta(MDB_txn* txn, MDB_dbi dbi, Meta* out) {
-  MDB_val key{4, const_cast<char*>("meta")};
-  MDB_val value;
-  int rc = mdb_get(txn, dbi, &key, &value);
-  if (rc != 0) return internal::LmdbError(rc, "reading the meta record");
-  std::vector<capnp::word> scratch;
-  return ReadValue<schema::Meta>(value, scratch, [&](schema::Meta::Reader m) {
-    out->schema_version = m.getSchemaVersion();
-    for (uint64_t id : m.getLastIds()) out->last_ids.push_back(id);
-    out->audit_sequence = m.getLastAuditSequence();
-    return Status::Ok();
-  });
-}
-
+// The count of the records (or audit entries) in database `dbi`, one of
+// customers to audit.
 uint64_t& CountOf(StoreCounts& c, int dbi) {
   switch (dbi) {
-    case 1: return c.customers;
-    case 2: return c.contacts;
-    case 3: return c.interactions;
-    case 4: return c.transactions;
-    case 5: return c.opportunities;
-    case 6: return c.contracts;
-    case 7: return c.tasks;
-    case 8: return c.users;
+    case internal::kCustomers: return c.customers;
+    case internal::kContacts: return c.contacts;
+    case internal::kInteractions: return c.interactions;
+    case internal::kTransactions: return c.transactions;
+    case internal::kOpportunities: return c.opportunities;
+    case internal::kContracts: return c.contracts;
+    case internal::kTasks: return c.tasks;
+    case internal::kUsers: return c.users;
     default: return c.audit_entries;
   }
 }
@@ -187,7 +168,7 @@ std::string ManifestText(const BackupInfo& info, uint32_t schema_version,
   out += "schema_version " + std::to_string(schema_version) + "\n";
   out += "audit_sequence " + std::to_string(info.audit_sequence) + "\n";
   StoreCounts counts = info.counts;
-  for (int dbi = 1; dbi < static_cast<int>(kDbiNames.size()); ++dbi) {
+  for (int dbi = internal::kCustomers; dbi < kBackupDbiCount; ++dbi) {
     out += std::string("count ") + kDbiNames[dbi] + " " + std::to_string(CountOf(counts, dbi)) +
            "\n";
   }
@@ -232,7 +213,7 @@ Status ParseManifest(const std::string& path, Manifest* out) {
       out->audit_sequence = v;
     } else if (w[0] == "count" && w.size() == 3 && number(w[2], &v)) {
       int dbi = 0;
-      for (int i = 1; i < static_cast<int>(kDbiNames.size()); ++i) {
+      for (int i = internal::kCustomers; i < kBackupDbiCount; ++i) {
         if (w[1] == kDbiNames[i]) dbi = i;
       }
       if (dbi == 0) return bad("unknown count \"" + w[1] + "\"");
@@ -296,20 +277,20 @@ V At(const std::vector<V>& v, Id id) {
 
 class Walker {
  public:
-  Walker(MDB_txn* txn, const std::array<MDB_dbi, 10>& dbis, const Meta& meta,
+  Walker(MDB_txn* txn, const std::array<MDB_dbi, kBackupDbiCount>& dbis, const MetaRecord& meta,
          const VerifyOptions& options, VerifyReport* report)
       : txn_(txn), dbis_(dbis), meta_(meta), options_(options), report_(report),
         problems_(report, options.max_problems) {}
 
   void Run() {
-    Table<User>(8);
-    Table<Customer>(1);
-    Table<Contact>(2);
-    Table<Opportunity>(5);
-    Table<Interaction>(3);
-    Table<Transaction>(4);
-    Table<Contract>(6);
-    Table<Task>(7);
+    Table<User>();
+    Table<Customer>();
+    Table<Contact>();
+    Table<Opportunity>();
+    Table<Interaction>();
+    Table<Transaction>();
+    Table<Contract>();
+    Table<Task>();
     for (const auto& [from, rel] : seen_.relations) {
       if (At(seen_.customers, rel.customer) == 0) {
         problems_.Add("customer " + std::to_string(from) + ": relation to customer " +
@@ -321,7 +302,8 @@ class Walker {
 
  private:
   template <typename T>
-  void Table(int dbi) {
+  void Table() {
+    const Dbi dbi = internal::DbiFor(EntityOf<T>);
     const std::string table = kDbiNames[dbi];
     int rc = 0;
     Cursor cursor(txn_, dbis_[dbi], &rc);
@@ -331,7 +313,7 @@ class Walker {
     }
     std::vector<capnp::word> scratch;
     MDB_val key, value;
-    uint64_t last = dbi < static_cast<int>(meta_.last_ids.size()) ? meta_.last_ids[dbi] : 0;
+    uint64_t last = meta_.counters.last_ids[dbi];
     for (rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
       ++CountOf(report_->counts, dbi);
@@ -449,7 +431,7 @@ class Walker {
 
   void Audit() {
     int rc = 0;
-    Cursor cursor(txn_, dbis_[kAuditDbi], &rc);
+    Cursor cursor(txn_, dbis_[internal::kAudit], &rc);
     if (rc != 0) {
       problems_.Add(std::string("audit: ") + mdb_strerror(rc));
       return;
@@ -479,15 +461,15 @@ class Walker {
       expected = seq + 1;
     }
     if (rc != MDB_NOTFOUND) problems_.Add(std::string("audit: ") + mdb_strerror(rc));
-    if (expected - 1 != meta_.audit_sequence) {
+    if (expected - 1 != meta_.counters.audit_sequence) {
       problems_.Add("audit log ends at sequence " + std::to_string(expected - 1) +
-                    " but the meta record says " + std::to_string(meta_.audit_sequence));
+                    " but the meta record says " + std::to_string(meta_.counters.audit_sequence));
     }
   }
 
   MDB_txn* txn_;
-  const std::array<MDB_dbi, 10>& dbis_;
-  const Meta& meta_;
+  const std::array<MDB_dbi, kBackupDbiCount>& dbis_;
+  const MetaRecord& meta_;
   const VerifyOptions& options_;
   VerifyReport* report_;
   Problems problems_;
@@ -503,18 +485,18 @@ void WalkRecords(const Layout& layout, const VerifyOptions& options, VerifyRepor
   int rc = 0;
   Txn txn(env.get(), nullptr, MDB_RDONLY, &rc);
   if (rc != 0) return problems.Add(std::string("begin read transaction: ") + mdb_strerror(rc));
-  std::array<MDB_dbi, 10> dbis{};
-  for (size_t i = 0; i < kDbiNames.size(); ++i) {
+  std::array<MDB_dbi, kBackupDbiCount> dbis{};
+  for (int i = 0; i < kBackupDbiCount; ++i) {
     rc = mdb_dbi_open(txn.get(), kDbiNames[i], 0, &dbis[i]);
     if (rc != 0) {
       return problems.Add(std::string("database ") + kDbiNames[i] + ": " + mdb_strerror(rc));
     }
   }
-  Meta meta;
-  s = ReadMeta(txn.get(), dbis[kMetaDbi], &meta);
+  MetaRecord meta;
+  s = internal::ReadMeta(txn.get(), dbis[internal::kMeta], &meta);
   if (!s.ok()) return problems.Add("meta record: " + s.message());
   report->schema_version = meta.schema_version;
-  report->audit_sequence = meta.audit_sequence;
+  report->audit_sequence = meta.counters.audit_sequence;
   if (meta.schema_version == 0 || meta.schema_version > kSchemaVersion) {
     problems.Add("meta record: schema version " + std::to_string(meta.schema_version) +
                  "; this build reads 1 to " + std::to_string(kSchemaVersion));
@@ -538,26 +520,26 @@ Result<BackupInfo> WriteBackupManifest(const std::string& path, bool single_file
   info.path = path;
   info.data_file = layout.data_file;
   info.manifest_file = layout.manifest;
-  Meta meta;
+  MetaRecord meta;
   {
     ReadOnlyEnv env;
     CRM_RETURN_IF_ERROR(env.Open(layout));
     int rc = 0;
     Txn txn(env.get(), nullptr, MDB_RDONLY, &rc);
     if (rc != 0) return internal::LmdbError(rc, "reading the backup");
-    std::array<MDB_dbi, 10> dbis{};
-    for (size_t i = 0; i < kDbiNames.size(); ++i) {
+    std::array<MDB_dbi, kBackupDbiCount> dbis{};
+    for (int i = 0; i < kBackupDbiCount; ++i) {
       rc = mdb_dbi_open(txn.get(), kDbiNames[i], 0, &dbis[i]);
       if (rc != 0) return internal::LmdbError(rc, std::string("opening ") + kDbiNames[i]);
-      if (i == kMetaDbi) continue;
+      if (i == internal::kMeta) continue;
       MDB_stat stat;
       rc = mdb_stat(txn.get(), dbis[i], &stat);
       if (rc != 0) return internal::LmdbError(rc, std::string("counting ") + kDbiNames[i]);
-      CountOf(info.counts, static_cast<int>(i)) = stat.ms_entries;
+      CountOf(info.counts, i) = stat.ms_entries;
     }
-    CRM_RETURN_IF_ERROR(ReadMeta(txn.get(), dbis[kMetaDbi], &meta));
+    CRM_RETURN_IF_ERROR(internal::ReadMeta(txn.get(), dbis[internal::kMeta], &meta));
   }
-  info.audit_sequence = meta.audit_sequence;
+  info.audit_sequence = meta.counters.audit_sequence;
   CRM_RETURN_IF_ERROR(HashFile(layout.data_file, &info.xxh3, &info.bytes));
   const std::string text =
       ManifestText(info, meta.schema_version, fs::path(layout.data_file).filename().string());
@@ -708,4 +690,86 @@ std::string VerifyReport::ToText() const {
   return out;
 }
 
+// ------------------------------------------------------------ taking one
+
+namespace internal {
+
+void EngineImpl::BackupAsync(const BackupOptions& options,
+                             std::function<void(Result<BackupInfo>)> done) {
+  {
+    MutexLock lock(backup_mu_);
+    if (!backup_running_) {
+      if (backup_thread_.joinable()) backup_thread_.join();  // the previous one, finished
+      backup_running_ = true;
+      backup_thread_ = std::thread([this, options, done = std::move(done)] {
+        Result<BackupInfo> info = RunBackup(options);
+        {
+          MutexLock finished(backup_mu_);
+          backup_running_ = false;
+        }
+        done(std::move(info));
+      });
+      return;
+    }
+  }
+  done(Status::Unavailable("a backup is already running; wait for it to finish"));
+}
+
+Result<BackupInfo> EngineImpl::RunBackup(const BackupOptions& options) {
+  namespace fs = std::filesystem;
+  auto started = std::chrono::steady_clock::now();
+  if (options.path.empty()) return Status::InvalidArgument("a backup needs a target", "path");
+  const unsigned flags = options.compact ? MDB_CP_COMPACT : 0;
+  std::error_code ec;
+  std::string data_file;
+  int rc = 0;
+  if (options.single_file) {
+    data_file = options.path;
+    int fd = open(data_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::InvalidArgument("cannot create backup file " + data_file + ": " +
+                                         std::strerror(errno) + " (it must not exist yet)",
+                                     "path");
+    }
+    {
+      SharedLock map_lock(map_mu_);
+      rc = mdb_env_copyfd2(env_, fd, flags);
+    }
+    if (rc == 0 && fsync(fd) != 0) rc = errno;
+    close(fd);
+  } else {
+    if (fs::exists(options.path, ec) && !fs::is_empty(options.path, ec)) {
+      return Status::InvalidArgument(
+          "backup directory " + options.path + " is not empty; choose a new one", "path");
+    }
+    fs::create_directories(options.path, ec);
+    if (ec) {
+      return Status::InvalidArgument(
+          "cannot create backup directory " + options.path + ": " + ec.message(), "path");
+    }
+    data_file = options.path + "/data.mdb";
+    {
+      SharedLock map_lock(map_mu_);
+      rc = mdb_env_copy2(env_, options.path.c_str(), flags);
+    }
+    if (rc == 0) {
+      int fd = open(data_file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || fsync(fd) != 0) rc = errno;
+      if (fd >= 0) close(fd);
+    }
+  }
+  if (rc != 0) {
+    fs::remove(data_file, ec);
+    return LmdbError(rc, "copying the LMDB environment to " + options.path);
+  }
+  Result<BackupInfo> info = WriteBackupManifest(options.path, options.single_file);
+  if (info.ok()) {
+    info->micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - started)
+                                             .count());
+  }
+  return info;
+}
+
+}  // namespace internal
 }  // namespace crm::engine

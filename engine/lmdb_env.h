@@ -1,33 +1,13 @@
-// Thin RAII over LMDB, plus the key layout of crm's databases.
-//
-// Databases (named DBIs in one environment):
-//   meta          "meta" -> schema::Meta
-//   customers     id                       -> schema::Customer
-//   contacts      id                       -> schema::Contact
-//   interactions  id                       -> schema::Interaction
-//   transactions  id                       -> schema::Transaction
-//   opportunities id                       -> schema::Opportunity
-//   contracts     id                       -> schema::Contract
-//   tasks         id                       -> schema::Task
-//   users         id                       -> schema::User
-//   audit         sequence                 -> schema::AuditEntry
-// Ids and sequences are big-endian u64, so byte order is numeric order.
-// Histories are keyed by id, not by customer: new records are appended at
-// the end of the tree, so a batch of writes for many customers dirties one or
-// two leaf pages instead of one per customer. Per-customer order lives in
-// memory (and is rebuilt at load).
+// Thin RAII over LMDB transactions and cursors. The databases, their keys
+// and the meta record are in format.h.
 #pragma once
 
 #include <lmdb.h>
 
-#include <array>
-#include <cstdint>
-#include <cstring>
-#include <string>
 #include <string_view>
 
-#include "crm/engine/model.h"
 #include "crm/engine/status.h"
+#include "format.h"
 
 namespace crm::engine::internal {
 
@@ -83,35 +63,5 @@ class Cursor {
  private:
   MDB_cursor* cursor_ = nullptr;
 };
-
-inline void PutBigEndian(uint64_t v, char* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
-
-inline uint64_t GetBigEndian(const char* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-  return v;
-}
-
-// A key of up to three 8-byte parts.
-struct Key {
-  std::array<char, 24> bytes{};
-  size_t size = 0;
-  void Add(uint64_t v) {
-    PutBigEndian(v, bytes.data() + size);
-    size += 8;
-  }
-  MDB_val val() { return MDB_val{size, bytes.data()}; }
-};
-
-inline Key IdKey(Id id) {
-  Key k;
-  k.Add(id);
-  return k;
-}
 
 }  // namespace crm::engine::internal

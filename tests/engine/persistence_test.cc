@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/engine_test_base.h"
+#include "format.h"
 #include "records.capnp.h"
 
 namespace crm::engine {
@@ -499,8 +500,8 @@ void SetSchemaVersion(const std::string& dir, uint32_t version) {
   MDB_txn* txn = nullptr;
   ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
   MDB_dbi dbi;
-  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-  MDB_val key{4, const_cast<char*>("meta")};
+  ASSERT_EQ(mdb_dbi_open(txn, internal::kDbiNames[internal::kMeta], 0, &dbi), 0);
+  MDB_val key = internal::MetaKey();
   MDB_val value;
   ASSERT_EQ(mdb_get(txn, dbi, &key, &value), 0);
   ASSERT_EQ(value.mv_size % sizeof(capnp::word), 0u);
@@ -557,7 +558,8 @@ TEST(PersistenceOpenTest, AnAuditLogWithoutIndexesIsIndexedAtOpenAndTheMapGrows)
     ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0644), 0);
     MDB_txn* txn = nullptr;
     ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    for (const char* name : {"audit_by_record", "audit_by_user"}) {
+    for (internal::Dbi index : {internal::kAuditByRecord, internal::kAuditByUser}) {
+      const char* name = internal::kDbiNames[index];
       MDB_dbi dbi;
       ASSERT_EQ(mdb_dbi_open(txn, name, 0, &dbi), 0);
       ASSERT_EQ(mdb_drop(txn, dbi, 0), 0);

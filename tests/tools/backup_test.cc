@@ -22,6 +22,8 @@
 #include "crm/protocol/users.h"
 #include "engine/engine_test_base.h"
 #include "engine/test_util.h"
+// The on-disk format, an engine internal.
+#include "../../engine/format.h"
 
 namespace crm::testing {
 namespace {
@@ -204,9 +206,9 @@ TEST(BackupTest, VerifyFindsBrokenReferencesInADataDirectory) {
     MDB_txn* txn = nullptr;
     ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
     MDB_dbi dbi;
-    ASSERT_EQ(mdb_dbi_open(txn, "customers", 0, &dbi), 0);
-    char key_bytes[8] = {0, 0, 0, 0, 0, 0, 0, 2};
-    MDB_val key{8, key_bytes};
+    ASSERT_EQ(mdb_dbi_open(txn, engine::internal::kDbiNames[engine::internal::kCustomers], 0, &dbi), 0);
+    engine::internal::Key customer = engine::internal::IdKey(2);
+    MDB_val key = customer.val();
     ASSERT_EQ(mdb_del(txn, dbi, &key, nullptr), 0);
     ASSERT_EQ(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
