@@ -17,8 +17,9 @@ Key KeyOfRecord(const Record& record) { return IdKey(IdOf(record)); }
 
 kj::Array<capnp::word> EncodeRecord(const Record& record) {
   capnp::MallocMessageBuilder message(128);
-  std::visit([&](const auto& r) { Encode(r, message.initRoot<SchemaOf<std::decay_t<decltype(r)>>>()); },
-             record);
+  std::visit(
+      [&](const auto& r) { Encode(r, message.initRoot<SchemaOf<std::decay_t<decltype(r)>>>()); },
+      record);
   return capnp::messageToFlatArray(message);
 }
 
@@ -58,16 +59,15 @@ WriteResult EngineImpl::ApplyOp(Batch& batch, const OpContext& ctx, MDB_txn* txn
     case WriteKind::kDelete:
       return ApplyDelete(batch, ctx, txn, op.entity, op.id, op.cascade, op.revision);
     case WriteKind::kImport:
-      return std::visit(
-          [&](const auto& r) { return ApplyImport(batch, ctx, txn, r, op.replace); }, op.record);
+      return std::visit([&](const auto& r) { return ApplyImport(batch, ctx, txn, r, op.replace); },
+                        op.record);
     default:
       return WriteResult{Status::InvalidArgument("unknown write kind", "kind"), 0, 0};
   }
 }
 
 template <typename T>
-WriteResult EngineImpl::ApplyCreate(Batch& batch, const OpContext& ctx, MDB_txn* txn,
-                                    T record) {
+WriteResult EngineImpl::ApplyCreate(Batch& batch, const OpContext& ctx, MDB_txn* txn, T record) {
   std::string entity(Name(EntityOf<T>));
   if (record.id != 0) {
     return {Status::InvalidArgument("must be 0 on create: the server assigns ids", entity + ".id"),
@@ -82,8 +82,7 @@ WriteResult EngineImpl::ApplyCreate(Batch& batch, const OpContext& ctx, MDB_txn*
 }
 
 template <typename T>
-WriteResult EngineImpl::ApplyUpdate(Batch& batch, const OpContext& ctx, MDB_txn* txn,
-                                    T record) {
+WriteResult EngineImpl::ApplyUpdate(Batch& batch, const OpContext& ctx, MDB_txn* txn, T record) {
   std::string entity(Name(EntityOf<T>));
   const T* old = batch.staging.Find<T>(record.id);
   if (old == nullptr) {
@@ -126,20 +125,19 @@ WriteResult EngineImpl::ApplyUpdate(Batch& batch, const OpContext& ctx, MDB_txn*
 constexpr Id kMaxImportIdLead = Id{1} << 26;
 
 template <typename T>
-WriteResult EngineImpl::ApplyImport(Batch& batch, const OpContext& ctx, MDB_txn* txn,
-                                    T record, bool replace) {
+WriteResult EngineImpl::ApplyImport(Batch& batch, const OpContext& ctx, MDB_txn* txn, T record,
+                                    bool replace) {
   std::string entity(Name(EntityOf<T>));
   Id& last_id = batch.counters.last_ids[static_cast<size_t>(EntityOf<T>)];
   if (record.id == 0) {
-    return {Status::InvalidArgument("an imported record keeps its id, so it needs one",
-                                    entity + ".id"),
-            0, 0};
+    return {
+        Status::InvalidArgument("an imported record keeps its id, so it needs one", entity + ".id"),
+        0, 0};
   }
   if (record.id > last_id + kMaxImportIdLead) {
     return {Status::InvalidArgument("id " + std::to_string(record.id) + " is more than " +
-                                        std::to_string(kMaxImportIdLead) +
-                                        " beyond the largest " + entity +
-                                        " id in use; import records in id order",
+                                        std::to_string(kMaxImportIdLead) + " beyond the largest " +
+                                        entity + " id in use; import records in id order",
                                     entity + ".id"),
             0, 0};
   }
@@ -175,7 +173,8 @@ WriteResult EngineImpl::ApplyImport(Batch& batch, const OpContext& ctx, MDB_txn*
   last_id = std::max(last_id, r.id);
   Id id = r.id;
   uint64_t revision = r.revision;
-  Emit(batch, ctx, txn, std::move(wrapped), old ? std::optional<Record>(Record(*old)) : std::nullopt);
+  Emit(batch, ctx, txn, std::move(wrapped),
+       old ? std::optional<Record>(Record(*old)) : std::nullopt);
   return {Status::Ok(), id, revision};
 }
 
@@ -185,12 +184,12 @@ WriteResult EngineImpl::ApplyDelete(Batch& batch, const OpContext& ctx, MDB_txn*
   auto run = [&](const auto* old) -> WriteResult {
     if (old == nullptr) return {Status::NotFound("no " + Describe(kind, id), "id"), 0, 0};
     if (expected_revision != 0 && expected_revision != old->revision) {
-      return {Status::Conflict(Describe(kind, id) + " is at revision " +
-                                   std::to_string(old->revision) + ", not " +
-                                   std::to_string(expected_revision) +
-                                   ": it changed since you read it; read it again",
-                               "revision"),
-              0, 0};
+      return {
+          Status::Conflict(Describe(kind, id) + " is at revision " + std::to_string(old->revision) +
+                               ", not " + std::to_string(expected_revision) +
+                               ": it changed since you read it; read it again",
+                           "revision"),
+          0, 0};
     }
     uint64_t revision = old->revision;  // `old` dies with the delete
     Status s = DeleteChecked(batch, ctx, txn, *old, cascade);
@@ -198,21 +197,29 @@ WriteResult EngineImpl::ApplyDelete(Batch& batch, const OpContext& ctx, MDB_txn*
     return {Status::Ok(), id, revision};
   };
   switch (kind) {
-    case EntityKind::kCustomer: return run(batch.staging.Find<Customer>(id));
-    case EntityKind::kContact: return run(batch.staging.Find<Contact>(id));
-    case EntityKind::kInteraction: return run(batch.staging.Find<Interaction>(id));
-    case EntityKind::kTransaction: return run(batch.staging.Find<Transaction>(id));
-    case EntityKind::kOpportunity: return run(batch.staging.Find<Opportunity>(id));
-    case EntityKind::kContract: return run(batch.staging.Find<Contract>(id));
-    case EntityKind::kTask: return run(batch.staging.Find<Task>(id));
-    case EntityKind::kUser: return run(batch.staging.Find<User>(id));
+    case EntityKind::kCustomer:
+      return run(batch.staging.Find<Customer>(id));
+    case EntityKind::kContact:
+      return run(batch.staging.Find<Contact>(id));
+    case EntityKind::kInteraction:
+      return run(batch.staging.Find<Interaction>(id));
+    case EntityKind::kTransaction:
+      return run(batch.staging.Find<Transaction>(id));
+    case EntityKind::kOpportunity:
+      return run(batch.staging.Find<Opportunity>(id));
+    case EntityKind::kContract:
+      return run(batch.staging.Find<Contract>(id));
+    case EntityKind::kTask:
+      return run(batch.staging.Find<Task>(id));
+    case EntityKind::kUser:
+      return run(batch.staging.Find<User>(id));
   }
   return {Status::InvalidArgument("unknown entity kind", "entity"), 0, 0};
 }
 
 template <typename T>
-Status EngineImpl::DeleteChecked(Batch& batch, const OpContext& ctx, MDB_txn* txn,
-                                 const T& old, bool cascade) {
+Status EngineImpl::DeleteChecked(Batch& batch, const OpContext& ctx, MDB_txn* txn, const T& old,
+                                 bool cascade) {
   if constexpr (std::is_same_v<T, User>) {
     return Status::Conflict(
         "users are never deleted, so the history they wrote keeps its author: set active = "

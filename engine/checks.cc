@@ -33,9 +33,8 @@ Status CheckReferences(const Staging& staging, const T& r) {
     }
     if (found->customer != CustomerOf(r)) {
       return Status::InvalidArgument(std::string(kind) + " " + std::to_string(id) +
-                                         " belongs to customer " +
-                                         std::to_string(found->customer) + ", not " +
-                                         std::to_string(CustomerOf(r)),
+                                         " belongs to customer " + std::to_string(found->customer) +
+                                         ", not " + std::to_string(CustomerOf(r)),
                                      entity + "." + field);
     }
     return Status::Ok();
@@ -54,10 +53,10 @@ Status CheckReferences(const Staging& staging, const T& r) {
     }
     if (r.id != 0 && r.kind != CustomerKind::kOrganization &&
         !staging.Children<Contact>(r.id).empty()) {
-      return Status::InvalidArgument(
-          "contacts belong to organizations; delete customer " + std::to_string(r.id) +
-              "'s contacts before making it an individual",
-          "customer.kind");
+      return Status::InvalidArgument("contacts belong to organizations; delete customer " +
+                                         std::to_string(r.id) +
+                                         "'s contacts before making it an individual",
+                                     "customer.kind");
     }
   } else if constexpr (std::is_same_v<T, Contact>) {
     if (customer->kind != CustomerKind::kOrganization) {
@@ -97,10 +96,9 @@ Status CheckUniqueKeys(const Staging& staging, const Record& record) {
     if (!c->external_ref.empty()) {
       Id owner = staging.ExternalRefOwner(c->external_ref);
       if (owner != 0 && (c->id == 0 || owner != c->id)) {
-        return Status::AlreadyExists(
-            "external ref \"" + c->external_ref + "\" already belongs to customer " +
-                std::to_string(owner),
-            "customer.external_ref", owner);
+        return Status::AlreadyExists("external ref \"" + c->external_ref +
+                                         "\" already belongs to customer " + std::to_string(owner),
+                                     "customer.external_ref", owner);
       }
     }
   } else if (auto* c = std::get_if<Contact>(&record)) {
@@ -118,15 +116,13 @@ Status CheckUniqueKeys(const Staging& staging, const Record& record) {
       // A key is the record's own only when this very record holds it: a new
       // contact (id 0) holds nothing, and a contact never shares a key with
       // its organization.
-      bool is_self = entity == "customer"
-                         ? self.customer != 0 && owner.contact == 0 &&
-                               owner.customer == self.customer
-                         : self.contact != 0 && owner.contact == self.contact;
+      bool is_self = entity == "customer" ? self.customer != 0 && owner.contact == 0 &&
+                                                owner.customer == self.customer
+                                          : self.contact != 0 && owner.contact == self.contact;
       if (is_self) continue;
-      std::string holder = owner.contact
-                               ? "contact " + std::to_string(owner.contact) + " of customer " +
-                                     std::to_string(owner.customer)
-                               : "customer " + std::to_string(owner.customer);
+      std::string holder = owner.contact ? "contact " + std::to_string(owner.contact) +
+                                               " of customer " + std::to_string(owner.customer)
+                                         : "customer " + std::to_string(owner.customer);
       return Status::AlreadyExists(
           std::string(phone ? "phone " : "email ") + keys[i] + " already belongs to " + holder,
           entity + (phone ? ".phones[" : ".emails[") + std::to_string(i) + "]", owner.customer);
@@ -140,8 +136,7 @@ Status CheckUniqueKeys(const Staging& staging, const Record& record) {
 }  // namespace
 
 template <typename T>
-Status EngineImpl::CheckRecord(const Staging& staging, const OpContext& ctx,
-                               Record& record) const {
+Status EngineImpl::CheckRecord(const Staging& staging, const OpContext& ctx, Record& record) const {
   if (ctx.fields != nullptr) {
     CRM_RETURN_IF_ERROR(*ctx.fields);  // checked and normalized by Enqueue
   } else {
@@ -151,7 +146,7 @@ Status EngineImpl::CheckRecord(const Staging& staging, const OpContext& ctx,
   return CheckUniqueKeys(staging, record);
 }
 
-#define CRM_INSTANTIATE_CHECK_RECORD(T)                                                  \
+#define CRM_INSTANTIATE_CHECK_RECORD(T)                                                    \
   template Status EngineImpl::CheckRecord<T>(const Staging& staging, const OpContext& ctx, \
                                              Record& record) const;
 CRM_INSTANTIATE_CHECK_RECORD(Customer)

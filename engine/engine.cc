@@ -44,15 +44,32 @@ Result<std::vector<Record>> EngineImpl::Scan(EntityKind kind, Id after, uint32_t
   out.reserve(std::min<uint32_t>(limit, 4096));
   SharedLock lock(lock_);
   switch (kind) {
-    case EntityKind::kCustomer: ScanTable<Customer>(after, limit, &out); break;
-    case EntityKind::kContact: ScanTable<Contact>(after, limit, &out); break;
-    case EntityKind::kInteraction: ScanTable<Interaction>(after, limit, &out); break;
-    case EntityKind::kTransaction: ScanTable<Transaction>(after, limit, &out); break;
-    case EntityKind::kOpportunity: ScanTable<Opportunity>(after, limit, &out); break;
-    case EntityKind::kContract: ScanTable<Contract>(after, limit, &out); break;
-    case EntityKind::kTask: ScanTable<Task>(after, limit, &out); break;
-    case EntityKind::kUser: ScanTable<User>(after, limit, &out); break;
-    default: return Status::InvalidArgument("unknown entity kind", "entity");
+    case EntityKind::kCustomer:
+      ScanTable<Customer>(after, limit, &out);
+      break;
+    case EntityKind::kContact:
+      ScanTable<Contact>(after, limit, &out);
+      break;
+    case EntityKind::kInteraction:
+      ScanTable<Interaction>(after, limit, &out);
+      break;
+    case EntityKind::kTransaction:
+      ScanTable<Transaction>(after, limit, &out);
+      break;
+    case EntityKind::kOpportunity:
+      ScanTable<Opportunity>(after, limit, &out);
+      break;
+    case EntityKind::kContract:
+      ScanTable<Contract>(after, limit, &out);
+      break;
+    case EntityKind::kTask:
+      ScanTable<Task>(after, limit, &out);
+      break;
+    case EntityKind::kUser:
+      ScanTable<User>(after, limit, &out);
+      break;
+    default:
+      return Status::InvalidArgument("unknown entity kind", "entity");
   }
   return out;
 }
@@ -90,12 +107,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Options& options) {
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
-std::vector<WriteResult> Engine::DryRun(const Actor& actor, std::vector<WriteOp> ops,
-                                        bool atomic) {
+std::vector<WriteResult> Engine::DryRun(const Actor& actor, std::vector<WriteOp> ops, bool atomic) {
   std::promise<std::vector<WriteResult>> promise;
   std::future<std::vector<WriteResult>> future = promise.get_future();
-  DryRunAsync(actor, std::move(ops), atomic,
-              [&promise](std::vector<WriteResult> results) { promise.set_value(std::move(results)); });
+  DryRunAsync(actor, std::move(ops), atomic, [&promise](std::vector<WriteResult> results) {
+    promise.set_value(std::move(results));
+  });
   return future.get();
 }
 
@@ -109,16 +126,18 @@ Result<BackupInfo> Engine::Backup(const BackupOptions& options) {
 std::vector<WriteResult> Engine::Write(const Actor& actor, std::vector<WriteOp> ops, bool atomic) {
   std::promise<std::vector<WriteResult>> promise;
   std::future<std::vector<WriteResult>> future = promise.get_future();
-  WriteAsync(actor, std::move(ops), atomic,
-             [&promise](std::vector<WriteResult> results) { promise.set_value(std::move(results)); });
+  WriteAsync(actor, std::move(ops), atomic, [&promise](std::vector<WriteResult> results) {
+    promise.set_value(std::move(results));
+  });
   return future.get();
 }
 
 Result<HandoverResult> Engine::Handover(const Actor& actor, HandoverSpec spec) {
   std::promise<Result<HandoverResult>> promise;
   std::future<Result<HandoverResult>> future = promise.get_future();
-  HandoverAsync(actor, std::move(spec),
-                [&promise](Result<HandoverResult> result) { promise.set_value(std::move(result)); });
+  HandoverAsync(actor, std::move(spec), [&promise](Result<HandoverResult> result) {
+    promise.set_value(std::move(result));
+  });
   return future.get();
 }
 

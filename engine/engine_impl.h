@@ -164,6 +164,9 @@ struct OpContext {
   const Status* fields;
 };
 
+// Histories decoded at load, before they enter the store (open_load.cc).
+struct DecodedHistories;
+
 class EngineImpl final : public Engine {
  public:
   explicit EngineImpl(const Options& options) : options_(options), store_(options.default_region) {}
@@ -290,9 +293,8 @@ class EngineImpl final : public Engine {
     return BuildConversion(store_, query.by_campaign);
   }
   Result<OwnerKpiReport> OwnerKpis(Micros as_of) const override {
-    return WithModel(as_of, [&](const Store& store, const ValueModel& m) {
-      return BuildOwnerKpis(store, m);
-    });
+    return WithModel(
+        as_of, [&](const Store& store, const ValueModel& m) { return BuildOwnerKpis(store, m); });
   }
   Result<AuditPage> QueryAudit(const AuditQuery& query) const override;
   void AuditDenialAsync(const Actor& actor, Denial denial,
@@ -421,7 +423,7 @@ class EngineImpl final : public Engine {
   template <typename T>
   Status DecodeHistory(MDB_txn* txn, Dbi dbi, Id last_customer,
                        std::vector<std::vector<T>>* out) const;
-  Status DecodeHistories(struct DecodedHistories* out) const;
+  Status DecodeHistories(DecodedHistories* out) const;
   // Loads every table but the histories.
   Status LoadTables() CRM_REQUIRES(lock_);
   Status Load() CRM_EXCLUDES(map_mu_, lock_);
@@ -457,10 +459,9 @@ class EngineImpl final : public Engine {
   template <typename T>
   WriteResult ApplyUpdate(Batch& batch, const OpContext& ctx, MDB_txn* txn, T record);
   template <typename T>
-  WriteResult ApplyImport(Batch& batch, const OpContext& ctx, MDB_txn* txn, T record,
-                          bool replace);
-  WriteResult ApplyDelete(Batch& batch, const OpContext& ctx, MDB_txn* txn, EntityKind kind,
-                          Id id, bool cascade, uint64_t revision);
+  WriteResult ApplyImport(Batch& batch, const OpContext& ctx, MDB_txn* txn, T record, bool replace);
+  WriteResult ApplyDelete(Batch& batch, const OpContext& ctx, MDB_txn* txn, EntityKind kind, Id id,
+                          bool cascade, uint64_t revision);
   template <typename T>
   Status DeleteChecked(Batch& batch, const OpContext& ctx, MDB_txn* txn, const T& old,
                        bool cascade);
@@ -497,7 +498,7 @@ class EngineImpl final : public Engine {
   MDB_dbi dbis_[kDbiCount] = {};
   int lock_fd_ = -1;
 
-  mutable Mutex backup_mu_ CRM_ACQUIRED_BEFORE(map_mu_);
+  Mutex backup_mu_ CRM_ACQUIRED_BEFORE(map_mu_);
   // One backup at a time, on its own thread (joined before LMDB closes).
   bool backup_running_ CRM_GUARDED_BY(backup_mu_) = false;
   std::thread backup_thread_ CRM_GUARDED_BY(backup_mu_);

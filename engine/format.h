@@ -73,9 +73,9 @@ enum Dbi : int {
 };
 
 inline constexpr const char* kDbiNames[kDbiCount] = {
-    "meta",      "customers", "contacts", "interactions",   "transactions",
-    "opportunities", "contracts", "tasks",    "users",          "audit",
-    "scoring",   "tier_snapshots", "audit_by_record", "audit_by_user"};
+    "meta",          "customers",      "contacts",        "interactions", "transactions",
+    "opportunities", "contracts",      "tasks",           "users",        "audit",
+    "scoring",       "tier_snapshots", "audit_by_record", "audit_by_user"};
 
 // The databases a backup manifest counts and verify walks: meta, the eight
 // record tables and the audit log (ids 0 to kBackupDbiCount - 1). The rest

@@ -18,8 +18,7 @@ bool EngineImpl::BuildHandover(const Batch& batch, HandoverUnit& unit) const {
     return fail(Status::NotFound("no user has id " + std::to_string(spec.from), "from"));
   }
   if ((spec.to != 0) == !spec.to_team.empty()) {
-    return fail(Status::InvalidArgument("name either one user or one team to hand over to",
-                                        "to"));
+    return fail(Status::InvalidArgument("name either one user or one team to hand over to", "to"));
   }
   // Receivers in id order, so ties go to the lowest id.
   std::vector<const User*> receivers;
@@ -32,8 +31,7 @@ bool EngineImpl::BuildHandover(const Batch& batch, HandoverUnit& unit) const {
       return fail(Status::InvalidArgument("a user cannot hand over to themselves", "to"));
     }
     if (!to->active) {
-      return fail(Status::InvalidArgument("user " + std::to_string(to->id) + " is inactive",
-                                          "to"));
+      return fail(Status::InvalidArgument("user " + std::to_string(to->id) + " is inactive", "to"));
     }
     receivers.push_back(to);
   } else {
@@ -50,9 +48,8 @@ bool EngineImpl::BuildHandover(const Batch& batch, HandoverUnit& unit) const {
       if (!receivers.empty()) break;
     }
     if (receivers.empty()) {
-      return fail(Status::InvalidArgument("team \"" + spec.to_team +
-                                              "\" has no active user to hand over to",
-                                          "to_team"));
+      return fail(Status::InvalidArgument(
+          "team \"" + spec.to_team + "\" has no active user to hand over to", "to_team"));
     }
   }
   std::unordered_map<Id, uint64_t> load;  // customers owned, per receiver
@@ -123,8 +120,7 @@ bool EngineImpl::BuildHandover(const Batch& batch, HandoverUnit& unit) const {
     const Task* task = batch.staging.Find<Task>(t);
     if (task == nullptr || task->assignee != from->id || task->done) continue;
     Task moved = *task;
-    moved.assignee =
-        task->customer != 0 ? receiver_for(task->customer)->id : next_in_turn()->id;
+    moved.assignee = task->customer != 0 ? receiver_for(task->customer)->id : next_in_turn()->id;
     update(std::move(moved));
     ++result.tasks;
   }

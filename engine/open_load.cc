@@ -121,7 +121,8 @@ Status EngineImpl::IndexAuditLog(uint64_t indexed_through) {
       }
       return 0;
     });
-    if (!unreadable.ok()) return Status::Unavailable("indexing the audit log: " + unreadable.message());
+    if (!unreadable.ok())
+      return Status::Unavailable("indexing the audit log: " + unreadable.message());
     CRM_RETURN_IF_ERROR(s);
   }
   return Status::Ok();
@@ -162,8 +163,8 @@ Status EngineImpl::DecodeHistory(MDB_txn* txn, Dbi dbi, Id last_customer,
   Cursor cursor(txn, dbis_[dbi], &rc);
   if (rc != 0) return LmdbError(rc, "opening a cursor");
   auto corrupt = [&](const std::string& what) {
-    return Status::Unavailable(std::string("data directory is corrupt: ") + kDbiNames[dbi] +
-                               ": " + what);
+    return Status::Unavailable(std::string("data directory is corrupt: ") + kDbiNames[dbi] + ": " +
+                               what);
   };
   std::vector<capnp::word> scratch;
   MDB_val key, value;

@@ -21,8 +21,8 @@ size_t OpCount(const Pending& unit) {
 
 // ------------------------------------------------------------------ queue
 
-void EngineImpl::Enqueue(const Actor& actor, std::vector<WriteOp> ops, bool atomic,
-                         bool dry_run, WriteCallback done) {
+void EngineImpl::Enqueue(const Actor& actor, std::vector<WriteOp> ops, bool atomic, bool dry_run,
+                         WriteCallback done) {
   if (ops.empty()) {
     done({});
     return;
@@ -105,7 +105,8 @@ void EngineImpl::WriterLoop() {
     std::vector<std::unique_ptr<Pending>> batch = TakeBatch(&stopping);
     if (options_.value_refresh > 0 && Now() - WriterValue().as_of() >= options_.value_refresh) {
       Status s = DoReage(Now());
-      if (!s.ok()) std::fprintf(stderr, "crm: re-ageing the value model: %s\n", s.ToString().c_str());
+      if (!s.ok())
+        std::fprintf(stderr, "crm: re-ageing the value model: %s\n", s.ToString().c_str());
     }
     if (batch.empty()) {
       if (stopping) return;
@@ -267,9 +268,9 @@ void EngineImpl::RunUnit(Batch& batch, MDB_txn* txn, HandoverUnit& unit) {
 }
 
 void EngineImpl::RunOps(Batch& batch, MDB_txn* txn, const Actor& actor, std::string_view note,
-                          const std::vector<WriteOp>& ops, const std::vector<Status>& fields,
-                          bool atomic, bool dry_run, std::vector<WriteResult>* results,
-                          Status* failure) {
+                        const std::vector<WriteOp>& ops, const std::vector<Status>& fields,
+                        bool atomic, bool dry_run, std::vector<WriteResult>* results,
+                        Status* failure) {
   // The field check of op i, or nullptr when the ops were built on the
   // writer thread (a handover) and are checked here.
   auto context = [&](size_t i) {
@@ -315,10 +316,10 @@ void EngineImpl::RunOps(Batch& batch, MDB_txn* txn, const Actor& actor, std::str
   results->resize(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
     if (i == failed) continue;
-    (*results)[i] = WriteResult{
-        Status::Conflict("not applied: op " + std::to_string(failed) +
-                         " of the atomic batch failed: " + cause.ToString()),
-        0, 0};
+    (*results)[i] =
+        WriteResult{Status::Conflict("not applied: op " + std::to_string(failed) +
+                                     " of the atomic batch failed: " + cause.ToString()),
+                    0, 0};
   }
 }
 
