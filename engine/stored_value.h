@@ -15,20 +15,24 @@
 namespace crm::engine::internal {
 
 // Calls fn(reader) with the root of an LMDB value (not necessarily
-// word-aligned, so it is copied into `scratch` first). Returns fn's Status,
+// word-aligned, so it is copied into `scratch` first, which grows as needed
+// and is never shrunk). Returns fn's Status,
 // or Internal when the value is not a valid message.
 template <typename S, typename Fn>
 Status ReadValue(const MDB_val& value, std::vector<capnp::word>& scratch, Fn&& fn) {
   if (value.mv_size % sizeof(capnp::word) != 0 || value.mv_size == 0) {
     return Status::Internal("stored value is not a whole number of words");
   }
-  scratch.resize(value.mv_size / sizeof(capnp::word));
+  const size_t words = value.mv_size / sizeof(capnp::word);
+  // Grown by replacement, not resize(): capnp::word is not copyable under
+  // clang, so the vector cannot move its elements.
+  if (scratch.size() < words) scratch = std::vector<capnp::word>(words);
   std::memcpy(scratch.data(), value.mv_data, value.mv_size);
   try {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = 64 * 1024 * 1024;
-    capnp::FlatArrayMessageReader reader(
-        kj::ArrayPtr<const capnp::word>(scratch.data(), scratch.size()), options);
+    capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(scratch.data(), words),
+                                         options);
     return fn(reader.getRoot<S>());
   } catch (const kj::Exception& e) {
     return Status::Internal(std::string("stored value does not decode: ") +
