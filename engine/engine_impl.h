@@ -17,8 +17,8 @@
 // Locks, in the order they are taken (a thread holding one may take only
 // those below it):
 //   1. backup_mu_  guards backup_running_ and backup_thread_. Held briefly to
-//      start a backup, and by the destructor while it joins the backup
-//      thread; nothing else is taken under it.
+//      start a backup (joining the previous, finished backup thread) and by
+//      the backup thread to mark itself done; nothing else is taken under it.
 //   2. map_mu_     LMDB read transactions hold it shared (queries of the audit
 //      log, scoring history and tier snapshots; Load; a backup's copy); the
 //      writer holds it exclusive only in GrowMap, while it has no transaction
@@ -67,7 +67,9 @@
 
 namespace crm::engine::internal {
 
+// Microseconds from `started` to now.
 uint64_t MicrosSince(std::chrono::steady_clock::time_point started);
+// The system clock, in microseconds since 1970.
 Micros SystemNow();
 // "customer 12".
 std::string Describe(EntityKind kind, Id id);
@@ -442,8 +444,8 @@ class EngineImpl final : public Engine {
   // Applies `ops` in `txn`, each on its own, or all or none with `atomic`,
   // or none with `dry_run`; appends one result per op to *results (after a
   // failed atomic unit, every op's result says why it was not applied).
-  // Sets *failure (unless null) to the first op's failure, the cause of an
-  // atomic unit's; leaves it alone when every op succeeds.
+  // Sets *failure (unless null) to the status of the first op that failed
+  // (for an atomic unit, the cause); leaves it alone when every op succeeds.
   void RunOps(Batch& batch, MDB_txn* txn, const Actor& actor, std::string_view note,
               const std::vector<WriteOp>& ops, const std::vector<Status>& fields, bool atomic,
               bool dry_run, std::vector<WriteResult>* results, Status* failure);
@@ -486,9 +488,13 @@ class EngineImpl final : public Engine {
   // Writes the meta record; throws LmdbFailure.
   void WriteMeta(MDB_txn* txn, const Counters& counters);
 
+  // Appends the records of kind T with ids after `after` to *out, up to
+  // `limit` in all (engine.cc).
   template <typename T>
   void ScanTable(Id after, uint32_t limit, std::vector<Record>* out) const
       CRM_REQUIRES_SHARED(lock_);
+  // Copies the environment and writes the manifest; the backup thread
+  // (backup.cc).
   Result<BackupInfo> RunBackup(const BackupOptions& options) CRM_EXCLUDES(map_mu_);
 
   const Options options_;

@@ -17,10 +17,13 @@
 namespace crm::engine::internal {
 
 EngineImpl::~EngineImpl() {
+  // Joined without backup_mu_: the backup thread takes it as it finishes.
+  std::thread backup;
   {
     MutexLock lock(backup_mu_);
-    if (backup_thread_.joinable()) backup_thread_.join();
+    backup = std::move(backup_thread_);
   }
+  if (backup.joinable()) backup.join();
   {
     MutexLock lock(queue_mu_);
     stopping_ = true;
