@@ -588,6 +588,32 @@ TEST(PersistenceOpenTest, AnAuditLogWithoutIndexesIsIndexedAtOpenAndTheMapGrows)
   EXPECT_EQ(Must(db.QueryAudit(by_user)).entries.size(), ids.size());
 }
 
+// The databases a data directory holds are exactly those format.h lists.
+TEST(PersistenceOpenTest, ADataDirectoryHoldsTheDatabasesOfTheFormat) {
+  testing::TempDir dir;
+  ASSERT_NE(testing::OpenEngine(dir.path()), nullptr);
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), MDB_RDONLY, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_dbi main_dbi;
+  ASSERT_EQ(mdb_dbi_open(txn, nullptr, 0, &main_dbi), 0);
+  MDB_cursor* cursor = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, main_dbi, &cursor), 0);
+  std::set<std::string> found;
+  MDB_val key, value;
+  for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+    found.emplace(static_cast<const char*>(key.mv_data), key.mv_size);
+  }
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+  std::set<std::string> expected(std::begin(internal::kDbiNames), std::end(internal::kDbiNames));
+  EXPECT_EQ(found, expected);
+}
+
 TEST(PersistenceOpenTest, NewerSchemaVersionIsRefused) {
   testing::TempDir dir;
   Id id = 0;
