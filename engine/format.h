@@ -39,13 +39,11 @@
 // sequence, and the sequence through which the audit indexes are complete.
 #pragma once
 
-#include <capnp/common.h>
-#include <kj/array.h>
 #include <lmdb.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "crm/engine/model.h"
 #include "crm/engine/status.h"
