@@ -23,10 +23,10 @@ struct AuditQuery {
   Id record = 0;
   // Only the entries of this user (0 is the system itself).
   std::optional<Id> user;
-  Micros from = 0;  // inclusive; 0 = no lower bound
-  Micros to = 0;    // exclusive; 0 = no upper bound
-  uint64_t after = 0;      // cursor: the next_cursor of the previous page
-  uint32_t limit = 100;    // 1..10000
+  Micros from = 0;       // inclusive; 0 = no lower bound
+  Micros to = 0;         // exclusive; 0 = no upper bound
+  uint64_t after = 0;    // cursor: the next_cursor of the previous page
+  uint32_t limit = 100;  // 1..10000
 };
 
 struct AuditPage {

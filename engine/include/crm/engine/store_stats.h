@@ -25,8 +25,8 @@ struct MemoryUsage {
            contracts = 0, tasks = 0, users = 0, indexes = 0;
   uint64_t value_model = 0;  // factors, scores and rankings of every customer
   uint64_t total() const {
-    return customers + contacts + interactions + transactions + opportunities + contracts +
-           tasks + users + indexes + value_model;
+    return customers + contacts + interactions + transactions + opportunities + contracts + tasks +
+           users + indexes + value_model;
   }
 };
 
@@ -76,7 +76,7 @@ struct BackupInfo {
   uint64_t bytes = 0;         // size of the LMDB file
   uint64_t xxh3 = 0;          // XXH3-64 of the LMDB file
   uint64_t audit_sequence = 0;
-  StoreCounts counts;  // records in the copy; audit_entries as its audit table holds
+  StoreCounts counts;   // records in the copy; audit_entries as its audit table holds
   uint64_t micros = 0;  // how long the copy took
 };
 

@@ -35,7 +35,7 @@ struct Actor {
 // update it amounts to.
 struct WriteOp {
   WriteKind kind = WriteKind::kCreate;
-  Record record;                             // create / update
+  Record record;                              // create / update
   EntityKind entity = EntityKind::kCustomer;  // delete
   Id id = 0;                                  // delete
   // Delete: non-zero = refuse with Conflict unless the record is at this
