@@ -1,7 +1,8 @@
 // How each client call maps onto the wire: the request arm it fills, the
 // response arm that answers it, how its arguments are put into the request
 // (Fill) and how the answer becomes the call's result (Decode, Finish).
-// Internal to crm_client; Batch::Ask (client.cc) reads it.
+// Internal to crm_client; Batch::Ask (client.cc) reads it, wire_call.cc
+// defines the overloads declared here.
 //
 // Adding a call: one WireCall line below naming the two arms; if its
 // arguments are not one value that crm/protocol's ToWire (or the engine's
@@ -168,8 +169,7 @@ inline constexpr WireCall<&Req::initCreateUser, Arm::CREATED_USER, &Res::getCrea
     kCreateUser;
 inline constexpr WireCall<&Req::setValue, Arm::VALUE, &Res::getValue> kValue;
 inline constexpr WireCall<&Req::setScoring, Arm::SCORING, &Res::getScoring> kScoring;
-inline constexpr WireCall<&Req::initSetScoring, Arm::SCORING_SET, &Res::getScoringSet>
-    kSetScoring;
+inline constexpr WireCall<&Req::initSetScoring, Arm::SCORING_SET, &Res::getScoringSet> kSetScoring;
 inline constexpr WireCall<&Req::initReport, Arm::REPORT, &Res::getReport> kReport;
 inline constexpr WireCall<&Req::initBackup, Arm::BACKUP, &Res::getBackup> kBackup;
 
