@@ -7,8 +7,11 @@
 // Adding a call: one WireCall line below naming the two arms; if its
 // arguments are not one value that crm/protocol's ToWire (or the engine's
 // Encode) already puts into the request arm, a Fill overload; if its result
-// is not one value that FromWire (or the engine's Decode) reads, a Decode
-// overload. Decoders accept untrusted readers, as FromWire does.
+// is not one value that crm/protocol's FromWire (or the engine's Decode)
+// reads, a FromWire overload here; if the result needs the request to be
+// complete or checked, a Finish overload. Decoders accept untrusted readers,
+// as crm/protocol's do: bad values are a Status, bad pointers throw
+// kj::Exception, which Client::RunEntries turns into Internal.
 #pragma once
 
 #include <capnp/common.h>
