@@ -1,5 +1,6 @@
-// Client and Batch: request encoding and response decoding, shared by every
-// transport.
+// Client and Batch: every call through Batch::Ask, which encodes its request
+// and decodes its response as client/wire_call.h describes; shared by every
+// transport (client/transport.h).
 #include "crm/client/client.h"
 
 #include <capnp/message.h>
@@ -7,49 +8,16 @@
 #include <kj/exception.h>
 
 #include <functional>
-#include <variant>
 #include <utility>
+#include <variant>
 
 #include "crm.capnp.h"
-#include "crm/engine/codec.h"
-#include "crm/protocol/convert.h"
-#include "crm/protocol/ops_convert.h"
+#include "transport.h"
+#include "wire_call.h"
 
 namespace crm::client {
 
-namespace {
-
-using engine::Code;
-
-Status Unexpected(wire::Response::Reader r) {
-  return Status::Internal("unexpected response (union tag " +
-                          std::to_string(static_cast<int>(r.which())) + ")");
-}
-
-// The error a response carries, or OK when it is of the expected kind.
-Status Check(wire::Response::Reader r, wire::Response::Which want) {
-  if (r.which() == want) return Status::Ok();
-  if (r.isError()) {
-    Status s = protocol::FromWire(r.getError());
-    if (s.ok()) return Status::Internal("server sent an error response with code ok");
-    return s;
-  }
-  return Unexpected(r);
-}
-
-template <typename T, typename List>
-Result<std::vector<T>> DecodeList(List list) {
-  std::vector<T> out;
-  out.reserve(list.size());
-  for (auto item : list) {
-    T value;
-    CRM_RETURN_IF_ERROR(engine::Decode(item, &value));
-    out.push_back(std::move(value));
-  }
-  return out;
-}
-
-}  // namespace
+// ---- Batch
 
 // One request of a batch: its message (the id is set at Run()) and what to
 // do with its response, or with the transport error that replaces it.
@@ -62,17 +30,18 @@ Batch::Batch(Client& client) : client_(client) {}
 Batch::~Batch() = default;
 size_t Batch::size() const { return entries_.size(); }
 
-template <typename T, typename Fill, typename Decode>
-Batch::Pending<T> Batch::Add(Fill fill, Decode decode) {
+template <typename T, typename WireCall, typename... Args>
+Batch::Pending<T> Batch::Ask(WireCall, const Args&... args) {
   auto slot = std::make_shared<std::optional<Result<T>>>();
   Entry entry;
   entry.message = std::make_unique<capnp::MallocMessageBuilder>();
-  fill(entry.message->initRoot<wire::Request>());
-  entry.deliver = [slot, decode](const Status* error, wire::Response::Reader response) {
+  WireCall::Put(entry.message->initRoot<wire::Request>(), args...);
+  entry.deliver = [slot, finish = internal::FinisherFor<T>(args...)](
+                      const Status* error, wire::Response::Reader response) {
     if (error != nullptr) {
       slot->emplace(*error);
     } else {
-      slot->emplace(decode(response));
+      slot->emplace(WireCall::template Answer<T>(response, finish));
     }
   };
   entries_.push_back(std::move(entry));
@@ -81,272 +50,78 @@ Batch::Pending<T> Batch::Add(Fill fill, Decode decode) {
 
 Batch::Pending<engine::CustomerCard> Batch::Card(const engine::CardKey& key,
                                                  const engine::CardOptions& options) {
-  return Add<engine::CustomerCard>(
-      [&](wire::Request::Builder req) {
-        auto card = req.initCard();
-        protocol::ToWire(key, card.initKey());
-        protocol::ToWire(options, card.initOptions());
-      },
-      [](wire::Response::Reader r) -> Result<engine::CustomerCard> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::CARD));
-        engine::CustomerCard card;
-        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getCard(), &card));
-        return card;
-      });
+  return Ask<engine::CustomerCard>(internal::kCard, key, options);
 }
 
 Batch::Pending<engine::HistoryPage> Batch::History(const engine::HistoryQuery& query) {
-  return Add<engine::HistoryPage>(
-      [&](wire::Request::Builder req) { protocol::ToWire(query, req.initHistory()); },
-      [](wire::Response::Reader r) -> Result<engine::HistoryPage> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::HISTORY));
-        engine::HistoryPage page;
-        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getHistory(), &page));
-        return page;
-      });
+  return Ask<engine::HistoryPage>(internal::kHistory, query);
 }
 
 Batch::Pending<engine::Record> Batch::Get(engine::EntityKind entity, engine::Id id) {
-  return Add<engine::Record>(
-      [&](wire::Request::Builder req) {
-        auto get = req.initGet();
-        get.setEntity(static_cast<uint8_t>(entity));
-        get.setId(id);
-      },
-      [](wire::Response::Reader r) -> Result<engine::Record> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::RECORD));
-        engine::Record record;
-        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getRecord(), &record));
-        return record;
-      });
+  return Ask<engine::Record>(internal::kGet, entity, id);
 }
 
 Batch::Pending<std::vector<engine::Record>> Batch::List(engine::Id customer,
                                                         engine::EntityKind entity) {
-  return Add<std::vector<engine::Record>>(
-      [&](wire::Request::Builder req) {
-        auto list = req.initList();
-        list.setCustomer(customer);
-        list.setEntity(static_cast<uint8_t>(entity));
-      },
-      [](wire::Response::Reader r) -> Result<std::vector<engine::Record>> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::RECORDS));
-        std::vector<engine::Record> out;
-        out.reserve(r.getRecords().size());
-        for (auto item : r.getRecords()) {
-          engine::Record record;
-          CRM_RETURN_IF_ERROR(protocol::FromWire(item, &record));
-          out.push_back(std::move(record));
-        }
-        return out;
-      });
+  return Ask<std::vector<engine::Record>>(internal::kList, customer, entity);
 }
 
 Batch::Pending<std::vector<engine::WriteResult>> Batch::Write(std::vector<engine::WriteOp> ops,
                                                               bool atomic) {
-  return Add<std::vector<engine::WriteResult>>(
-      [&](wire::Request::Builder req) {
-        auto write = req.initWrite();
-        auto list = write.initOps(static_cast<unsigned>(ops.size()));
-        for (size_t i = 0; i < ops.size(); ++i) {
-          protocol::ToWire(ops[i], list[static_cast<unsigned>(i)]);
-        }
-        write.setAtomic(atomic);
-      },
-      [](wire::Response::Reader r) -> Result<std::vector<engine::WriteResult>> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::WRITE));
-        std::vector<engine::WriteResult> out;
-        out.reserve(r.getWrite().size());
-        for (auto item : r.getWrite()) {
-          engine::WriteResult result;
-          CRM_RETURN_IF_ERROR(protocol::FromWire(item, &result));
-          out.push_back(std::move(result));
-        }
-        return out;
-      });
+  return Ask<std::vector<engine::WriteResult>>(internal::kWrite, ops, atomic);
 }
-
-namespace {
-
-// The results of a write or dry-run response.
-Result<std::vector<engine::WriteResult>> DecodeWriteResults(wire::Response::Reader r) {
-  CRM_RETURN_IF_ERROR(Check(r, wire::Response::WRITE));
-  std::vector<engine::WriteResult> out;
-  out.reserve(r.getWrite().size());
-  for (auto item : r.getWrite()) {
-    engine::WriteResult result;
-    CRM_RETURN_IF_ERROR(protocol::FromWire(item, &result));
-    out.push_back(std::move(result));
-  }
-  return out;
-}
-
-}  // namespace
 
 Batch::Pending<std::vector<engine::WriteResult>> Batch::DryRun(std::vector<engine::WriteOp> ops,
                                                                bool atomic) {
-  return Add<std::vector<engine::WriteResult>>(
-      [&](wire::Request::Builder req) {
-        auto dry = req.initDryRun();
-        auto list = dry.initOps(static_cast<unsigned>(ops.size()));
-        for (size_t i = 0; i < ops.size(); ++i) {
-          protocol::ToWire(ops[i], list[static_cast<unsigned>(i)]);
-        }
-        dry.setAtomic(atomic);
-      },
-      DecodeWriteResults);
+  return Ask<std::vector<engine::WriteResult>>(internal::kDryRun, ops, atomic);
 }
 
-Batch::Pending<std::vector<engine::Record>> Batch::Scan(engine::EntityKind entity,
-                                                        engine::Id after, uint32_t limit) {
-  return Add<std::vector<engine::Record>>(
-      [&](wire::Request::Builder req) {
-        auto scan = req.initScan();
-        scan.setEntity(static_cast<uint8_t>(entity));
-        scan.setAfter(after);
-        scan.setLimit(limit);
-      },
-      [](wire::Response::Reader r) -> Result<std::vector<engine::Record>> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::RECORDS));
-        std::vector<engine::Record> out;
-        out.reserve(r.getRecords().size());
-        for (auto item : r.getRecords()) {
-          engine::Record record;
-          CRM_RETURN_IF_ERROR(protocol::FromWire(item, &record));
-          out.push_back(std::move(record));
-        }
-        return out;
-      });
+Batch::Pending<std::vector<engine::Record>> Batch::Scan(engine::EntityKind entity, engine::Id after,
+                                                        uint32_t limit) {
+  return Ask<std::vector<engine::Record>>(internal::kScan, entity, after, limit);
 }
 
 Batch::Pending<engine::StoreCounts> Batch::Counts() {
-  return Add<engine::StoreCounts>(
-      [](wire::Request::Builder req) { req.setCounts(); },
-      [](wire::Response::Reader r) -> Result<engine::StoreCounts> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::COUNTS));
-        return protocol::FromWire(r.getCounts());
-      });
+  return Ask<engine::StoreCounts>(internal::kCounts);
 }
 
 Batch::Pending<std::vector<engine::AuditEntry>> Batch::AuditLog(uint64_t after, uint32_t limit) {
-  return Add<std::vector<engine::AuditEntry>>(
-      [&](wire::Request::Builder req) {
-        auto log = req.initAuditLog();
-        log.setAfter(after);
-        log.setLimit(limit);
-      },
-      [](wire::Response::Reader r) -> Result<std::vector<engine::AuditEntry>> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::AUDIT_LOG));
-        return DecodeList<engine::AuditEntry>(r.getAuditLog());
-      });
+  return Ask<std::vector<engine::AuditEntry>>(internal::kAuditLog, after, limit);
 }
 
 Batch::Pending<engine::AuditPage> Batch::QueryAudit(const engine::AuditQuery& query) {
-  return Add<engine::AuditPage>(
-      [&](wire::Request::Builder req) { protocol::ToWire(query, req.initAuditLog()); },
-      [limit = query.limit](wire::Response::Reader r) -> Result<engine::AuditPage> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::AUDIT_LOG));
-        engine::AuditPage page;
-        auto entries = DecodeList<engine::AuditEntry>(r.getAuditLog());
-        if (!entries.ok()) return entries.status();
-        page.entries = std::move(entries).value();
-        if (!page.entries.empty() && page.entries.size() == limit) {
-          page.next_cursor = page.entries.back().sequence;
-        }
-        return page;
-      });
+  return Ask<engine::AuditPage>(internal::kAuditLog, query);
 }
 
 Batch::Pending<engine::HandoverResult> Batch::Handover(const engine::HandoverSpec& spec) {
-  return Add<engine::HandoverResult>(
-      [&](wire::Request::Builder req) { protocol::ToWire(spec, req.initHandover()); },
-      [](wire::Response::Reader r) -> Result<engine::HandoverResult> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::HANDOVER));
-        return protocol::FromWire(r.getHandover());
-      });
+  return Ask<engine::HandoverResult>(internal::kHandover, spec);
 }
 
 Batch::Pending<protocol::StatsSnapshot> Batch::Stats() {
-  return Add<protocol::StatsSnapshot>(
-      [](wire::Request::Builder req) { req.setStats(); },
-      [](wire::Response::Reader r) -> Result<protocol::StatsSnapshot> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::STATS));
-        return protocol::FromWire(r.getStats());
-      });
+  return Ask<protocol::StatsSnapshot>(internal::kStats);
 }
 
 Batch::Pending<std::vector<engine::User>> Batch::ListUsers() {
-  return Add<std::vector<engine::User>>(
-      [](wire::Request::Builder req) { req.setListUsers(); },
-      [](wire::Response::Reader r) -> Result<std::vector<engine::User>> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::USERS));
-        return DecodeList<engine::User>(r.getUsers());
-      });
+  return Ask<std::vector<engine::User>>(internal::kListUsers);
 }
 
 Batch::Pending<CreatedUser> Batch::CreateUser(const std::string& name, engine::Role role,
                                               const std::string& team) {
-  return Add<CreatedUser>(
-      [&](wire::Request::Builder req) {
-        auto user = req.initCreateUser();
-        user.setName(name);
-        user.setRole(static_cast<uint8_t>(role));
-        user.setTeam(team);
-      },
-      [](wire::Response::Reader r) -> Result<CreatedUser> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::CREATED_USER));
-        CreatedUser out;
-        CRM_RETURN_IF_ERROR(engine::Decode(r.getCreatedUser().getUser(), &out.user));
-        out.token = r.getCreatedUser().getToken();
-        return out;
-      });
+  return Ask<CreatedUser>(internal::kCreateUser, name, role, team);
 }
 
 Batch::Pending<engine::ValueSummary> Batch::Value(engine::Id customer) {
-  return Add<engine::ValueSummary>(
-      [&](wire::Request::Builder req) { req.setValue(customer); },
-      [](wire::Response::Reader r) -> Result<engine::ValueSummary> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::VALUE));
-        engine::ValueSummary value;
-        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getValue(), &value));
-        return value;
-      });
+  return Ask<engine::ValueSummary>(internal::kValue, customer);
 }
 
-Batch::Pending<ScoringState> Batch::Scoring() {
-  return Add<ScoringState>(
-      [](wire::Request::Builder req) { req.setScoring(); },
-      [](wire::Response::Reader r) -> Result<ScoringState> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::SCORING));
-        ScoringState state;
-        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getScoring(), &state));
-        return state;
-      });
-}
+Batch::Pending<ScoringState> Batch::Scoring() { return Ask<ScoringState>(internal::kScoring); }
 
 Batch::Pending<engine::ScoringConfig> Batch::SetScoring(const engine::ScoringConfig& config) {
-  return Add<engine::ScoringConfig>(
-      [&](wire::Request::Builder req) { engine::Encode(config, req.initSetScoring()); },
-      [](wire::Response::Reader r) -> Result<engine::ScoringConfig> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::SCORING_SET));
-        engine::ScoringConfig stored;
-        CRM_RETURN_IF_ERROR(engine::Decode(r.getScoringSet(), &stored));
-        return stored;
-      });
+  return Ask<engine::ScoringConfig>(internal::kSetScoring, config);
 }
 
 Batch::Pending<Report> Batch::RunReport(const ReportQuery& query) {
-  return Add<Report>(
-      [&](wire::Request::Builder req) { protocol::ToWire(query, req.initReport()); },
-      [kind = query.index()](wire::Response::Reader r) -> Result<Report> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::REPORT));
-        Report report;
-        CRM_RETURN_IF_ERROR(protocol::FromWire(r.getReport(), &report));
-        if (report.index() != kind) {
-          return Status::Internal("the server answered a report of another kind");
-        }
-        return report;
-      });
+  return Ask<Report>(internal::kReport, query);
 }
 
 Status Batch::Run() {
@@ -358,10 +133,13 @@ Status Batch::Run() {
 
 // ---- Client
 
+Client::Client(std::unique_ptr<internal::Transport> transport, const FrameLimits& limits)
+    : transport_(std::move(transport)), limits_(limits) {}
+
 Client::~Client() = default;
 
 Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<kj::Array<capnp::word>> requests;
   std::vector<uint64_t> ids;
   requests.reserve(entries.size());
@@ -374,12 +152,12 @@ Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
   }
   std::vector<kj::Array<capnp::word>> responses;
   responses.reserve(requests.size());
-  Status transport = Exchange(requests, &responses);
+  Status transport = transport_->Exchange(requests, &responses);
   if (transport.ok() && responses.size() != requests.size()) {
     transport = Status::Internal("transport returned " + std::to_string(responses.size()) +
-                                 " responses for " + std::to_string(requests.size()) +
-                                 " requests");
+                                 " responses for " + std::to_string(requests.size()) + " requests");
   }
+  const protocol::Limits limits = internal::ToProtocol(limits_);
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i >= responses.size()) {
       entries[i].deliver(&transport, {});
@@ -389,7 +167,7 @@ Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
       // The decoders may visit a struct more than once (convert.h reads a
       // record's pointers field by field), so the traversal budget is a few
       // times the frame rather than the frame itself; still bounded.
-      capnp::ReaderOptions options = protocol::ReaderOptionsFor(responses[i].size(), limits_);
+      capnp::ReaderOptions options = protocol::ReaderOptionsFor(responses[i].size(), limits);
       options.traversalLimitInWords = 8 * responses[i].size() + 1024;
       capnp::FlatArrayMessageReader reader(responses[i], options);
       auto response = reader.getRoot<wire::Response>();
@@ -409,20 +187,8 @@ Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
 }
 
 Status Client::Hello(const std::string& token) {
-  Batch batch(*this);
-  auto reply = batch.Add<engine::User>(
-      [&](wire::Request::Builder req) {
-        auto hello = req.initHello();
-        hello.setProtocolVersion(protocol::kProtocolVersion);
-        hello.setToken(token);
-      },
-      [](wire::Response::Reader r) -> Result<engine::User> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::HELLO));
-        engine::User user;
-        CRM_RETURN_IF_ERROR(engine::Decode(r.getHello().getUser(), &user));
-        return user;
-      });
-  Result<engine::User> user = Take(batch, reply);
+  Result<engine::User> user =
+      Call([&](Batch& b) { return b.Ask<engine::User>(internal::kHello, token); });
   if (!user.ok()) return user.status();
   user_ = std::move(user).value();
   return Status::Ok();
@@ -485,19 +251,7 @@ Result<std::vector<engine::Record>> Client::Scan(engine::EntityKind entity, engi
 }
 
 Result<engine::BackupInfo> Client::Backup(const engine::BackupOptions& options) {
-  Batch batch(*this);
-  auto p = batch.Add<engine::BackupInfo>(
-      [&](wire::Request::Builder req) {
-        auto backup = req.initBackup();
-        backup.setPath(options.path);
-        backup.setSingleFile(options.single_file);
-        backup.setCompact(options.compact);
-      },
-      [](wire::Response::Reader r) -> Result<engine::BackupInfo> {
-        CRM_RETURN_IF_ERROR(Check(r, wire::Response::BACKUP));
-        return protocol::FromWire(r.getBackup());
-      });
-  return Take(batch, p);
+  return Call([&](Batch& b) { return b.Ask<engine::BackupInfo>(internal::kBackup, options); });
 }
 
 Result<CreatedUser> Client::CreateUser(const std::string& name, engine::Role role,

@@ -2,37 +2,38 @@
 // to the same protocol::Handler the server runs, as a whole frame, so
 // results and errors are those of a remote client by construction.
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "crm/client/client.h"
+#include "crm/engine/thread_annotations.h"
 #include "crm/protocol/handler.h"
+#include "transport.h"
 
 namespace crm::client {
 
 namespace {
 
-class EmbeddedClient final : public Client {
+class EmbeddedTransport final : public internal::Transport {
  public:
-  EmbeddedClient(std::unique_ptr<engine::Engine> engine, const EmbeddedOptions& options)
+  EmbeddedTransport(std::unique_ptr<engine::Engine> engine, const EmbeddedOptions& options)
       : engine_(std::move(engine)),
-        handler_(std::make_unique<protocol::Handler>(*engine_, options.limits)),
-        timeout_(options.request_timeout) {
-    set_limits(options.limits);
-  }
+        handler_(
+            std::make_unique<protocol::Handler>(*engine_, internal::ToProtocol(options.limits))),
+        timeout_(options.request_timeout) {}
 
   // The handler goes first; the engine then finishes its queued writes
   // (their replies land in shared state nobody waits on any more).
-  ~EmbeddedClient() override {
+  ~EmbeddedTransport() override {
     handler_.reset();
     engine_.reset();
   }
 
-  // Acts as a built-in administrator without a hello (EmbeddedOptions).
-  void AuthenticateLocalAdmin() {
+  // Acts as a built-in administrator without a hello (EmbeddedOptions), and
+  // returns that user.
+  engine::User AuthenticateLocalAdmin() {
     engine::User admin;
     admin.id = 0;
     admin.name = "local";
@@ -40,12 +41,9 @@ class EmbeddedClient final : public Client {
     admin.active = true;
     session_.authenticated = true;
     session_.user = admin;
-    set_user(admin);
+    return admin;
   }
 
-  using Client::Hello;
-
- protected:
   Status Exchange(std::span<kj::Array<capnp::word>> requests,
                   std::vector<kj::Array<capnp::word>>* responses) override {
     if (closed_) return Status::Unavailable("connection closed: " + close_reason_);
@@ -53,18 +51,22 @@ class EmbeddedClient final : public Client {
     // commit; they go into state shared with the callbacks, so a reply that
     // arrives after a timeout has somewhere to land.
     struct State {
-      std::mutex mu;
-      std::condition_variable cv;
-      std::vector<std::optional<kj::Array<capnp::word>>> frames;
-      size_t pending = 0;
-      std::optional<size_t> closed_at;  // first reply that closes the session
+      Mutex mu;
+      CondVar cv;
+      std::vector<std::optional<kj::Array<capnp::word>>> frames CRM_GUARDED_BY(mu);
+      size_t pending CRM_GUARDED_BY(mu) = 0;
+      // The first reply that closes the session.
+      std::optional<size_t> closed_at CRM_GUARDED_BY(mu);
     };
     auto state = std::make_shared<State>();
-    state->frames.resize(requests.size());
+    {
+      MutexLock lock(state->mu);
+      state->frames.resize(requests.size());
+    }
     size_t handed = 0;
     for (size_t i = 0; i < requests.size(); ++i) {
       {
-        std::lock_guard lock(state->mu);
+        MutexLock lock(state->mu);
         // A closing reply (failed hello, unreadable request) ends the
         // session: what follows it is not handled, as over TCP.
         if (state->closed_at) break;
@@ -73,16 +75,18 @@ class EmbeddedClient final : public Client {
       ++handed;
       handler_->Handle(session_, requests[i].asPtr(),
                        [state, i](kj::Array<capnp::word> frame, bool close) {
-                         std::lock_guard lock(state->mu);
+                         MutexLock lock(state->mu);
                          state->frames[i] = std::move(frame);
                          if (close && (!state->closed_at || *state->closed_at > i)) {
                            state->closed_at = i;
                          }
-                         if (--state->pending == 0) state->cv.notify_all();
+                         if (--state->pending == 0) state->cv.NotifyAll();
                        });
     }
-    std::unique_lock lock(state->mu);
-    bool done = state->cv.wait_for(lock, timeout_, [&] { return state->pending == 0; });
+    MutexLock lock(state->mu);
+    // The predicate runs with state->mu held (CondVar waits through `lock`).
+    bool done = state->cv.WaitFor(
+        lock, timeout_, [&]() CRM_NO_THREAD_SAFETY_ANALYSIS { return state->pending == 0; });
     for (size_t i = 0; i < handed && state->frames[i]; ++i) {
       if (state->closed_at && i > *state->closed_at) break;
       responses->push_back(std::move(*state->frames[i]));
@@ -117,14 +121,17 @@ class EmbeddedClient final : public Client {
 Result<std::unique_ptr<Client>> Client::OpenEmbedded(const EmbeddedOptions& options) {
   auto engine = engine::Engine::Open(options.engine);
   if (!engine.ok()) return engine.status();
-  auto client = std::make_unique<EmbeddedClient>(std::move(engine).value(), options);
-  if (options.local_admin) {
-    client->AuthenticateLocalAdmin();
+  auto transport = std::make_unique<EmbeddedTransport>(std::move(engine).value(), options);
+  // The local administrator is set up before the client owns the transport.
+  std::optional<engine::User> admin;
+  if (options.local_admin) admin = transport->AuthenticateLocalAdmin();
+  std::unique_ptr<Client> client(new Client(std::move(transport), options.limits));
+  if (admin) {
+    client->user_ = std::move(*admin);
   } else {
-    Status s = client->Hello(options.token);
-    if (!s.ok()) return s;
+    CRM_RETURN_IF_ERROR(client->Hello(options.token));
   }
-  return std::unique_ptr<Client>(std::move(client));
+  return client;
 }
 
 }  // namespace crm::client

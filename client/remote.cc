@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "crm/client/client.h"
+#include "crm/protocol/framing.h"
+#include "transport.h"
 
 namespace crm::client {
 
@@ -30,16 +32,18 @@ using Clock = std::chrono::steady_clock;
 
 std::string OsError(int err) { return std::strerror(err); }
 
-class RemoteClient final : public Client {
+class RemoteTransport final : public internal::Transport {
  public:
-  explicit RemoteClient(const RemoteOptions& options)
+  explicit RemoteTransport(const RemoteOptions& options)
       : options_(options),
+        limits_(internal::ToProtocol(options.limits)),
         timeout_(options.connect_timeout),
-        timeout_label_(options.connect_timeout) {
-    set_limits(options.limits);
-  }
-  ~RemoteClient() override { Close(); }
+        timeout_label_(options.connect_timeout) {}
+  ~RemoteTransport() override { Close(); }
 
+  // Resolves the host and connects, within the connect timeout, which the
+  // hello that follows shares: Exchange() then times out with what is left
+  // of it, until UseRequestTimeout().
   Status Open() {
     Clock::time_point deadline = Clock::now() + options_.connect_timeout;
     std::string where = options_.host + ":" + std::to_string(options_.port);
@@ -48,8 +52,8 @@ class RemoteClient final : public Client {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     addrinfo* addrs = nullptr;
-    int rc = getaddrinfo(options_.host.c_str(), std::to_string(options_.port).c_str(), &hints,
-                         &addrs);
+    int rc =
+        getaddrinfo(options_.host.c_str(), std::to_string(options_.port).c_str(), &hints, &addrs);
     if (rc != 0) {
       return Status::Unavailable("cannot resolve " + options_.host + ": " + gai_strerror(rc));
     }
@@ -66,13 +70,15 @@ class RemoteClient final : public Client {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     timeout_ = std::max(left, std::chrono::milliseconds(1));
     timeout_label_ = options_.connect_timeout;
-    Status hello = Hello(options_.token);
-    timeout_ = options_.request_timeout;
-    timeout_label_ = options_.request_timeout;
-    return hello;
+    return Status::Ok();
   }
 
- protected:
+  // From now on each exchange has the request timeout.
+  void UseRequestTimeout() {
+    timeout_ = options_.request_timeout;
+    timeout_label_ = options_.request_timeout;
+  }
+
   Status Exchange(std::span<kj::Array<capnp::word>> requests,
                   std::vector<kj::Array<capnp::word>>* responses) override {
     if (fd_ < 0) return failed_;
@@ -162,8 +168,7 @@ class RemoteClient final : public Client {
   }
 
   Status TimedOut() const {
-    return Status::Unavailable("timed out after " + std::to_string(timeout_label_.count()) +
-                               " ms");
+    return Status::Unavailable("timed out after " + std::to_string(timeout_label_.count()) + " ms");
   }
 
   // Closes the connection: after a transport error its state is unknown
@@ -245,10 +250,10 @@ class RemoteClient final : public Client {
     size_t have = end_ - start_;
     if (have < 4) return Status::Ok();
     const uint8_t* p = buffer_.data() + start_;
-    auto table = protocol::TableBytes(std::span<const uint8_t, 4>(p, 4), limits());
+    auto table = protocol::TableBytes(std::span<const uint8_t, 4>(p, 4), limits_);
     if (!table.ok()) return Status::Unavailable("bad response frame: " + table.status().message());
     if (have < *table) return Status::Ok();
-    auto header = protocol::ParseFrameHeader(std::span<const uint8_t>(p, *table), limits());
+    auto header = protocol::ParseFrameHeader(std::span<const uint8_t>(p, *table), limits_);
     if (!header.ok()) {
       return Status::Unavailable("bad response frame: " + header.status().message());
     }
@@ -267,6 +272,7 @@ class RemoteClient final : public Client {
   }
 
   RemoteOptions options_;
+  protocol::Limits limits_;                  // what a response frame may claim
   std::chrono::milliseconds timeout_;        // deadline of one Exchange
   std::chrono::milliseconds timeout_label_;  // what "timed out after" reports
   int fd_ = -1;
@@ -278,10 +284,14 @@ class RemoteClient final : public Client {
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Connect(const RemoteOptions& options) {
-  auto client = std::make_unique<RemoteClient>(options);
-  Status s = client->Open();
-  if (!s.ok()) return s;
-  return std::unique_ptr<Client>(std::move(client));
+  auto transport = std::make_unique<RemoteTransport>(options);
+  CRM_RETURN_IF_ERROR(transport->Open());
+  RemoteTransport* remote = transport.get();  // owned by the client below
+  std::unique_ptr<Client> client(new Client(std::move(transport), options.limits));
+  Status hello = client->Hello(options.token);
+  remote->UseRequestTimeout();
+  if (!hello.ok()) return hello;
+  return client;
 }
 
 }  // namespace crm::client

@@ -17,42 +17,86 @@
 // threads but are serialized by an internal mutex (a call waits for the one
 // in flight); for parallelism open one Client per thread. Batch objects are
 // not thread-safe.
+//
+// What this header brings in: the engine's plain types (crm/engine/...) and
+// protocol::StatsSnapshot; no Cap'n Proto, kj or wire header. The encoding
+// and the transports are internal (client/wire_call.h, client/transport.h).
+// ScoringState and the report query and answer types (ReportQuery, Report,
+// PipelineQuery, ContractQuery, SatisfactionQuery, OwnerKpiQuery) are only
+// declared here: they are defined in crm/protocol/convert.h, which a caller
+// of Scoring() or RunReport() includes.
+//
+// A new operation is one line in Batch and one in Client, once its wire
+// arms are named by one line in client/wire_call.h (kX: the request arm and
+// the response arm that answers it):
+//   Batch::X(args)  { return Ask<T>(internal::kX, args...); }
+//   Client::X(args) { return Call([&](Batch& b) { return b.X(args...); }); }
+// Arguments go into the request through crm/protocol's ToWire or the
+// engine's Encode, or a Fill overload in wire_call.h when they are several
+// fields; the response comes back through FromWire or Decode likewise.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <span>
 #include <string>
+#include <variant>
 #include <vector>
-
-#include <capnp/common.h>
-#include <kj/array.h>
 
 #include "crm/engine/engine.h"
 #include "crm/engine/model.h"
 #include "crm/engine/status.h"
+#include "crm/engine/thread_annotations.h"
 #include "crm/engine/value.h"
-#include "crm/protocol/convert.h"
-#include "crm/protocol/framing.h"
 #include "crm/protocol/stats.h"
+
+namespace crm::protocol {
+
+// Defined in crm/protocol/convert.h (see the top of this file).
+struct ScoringState;
+struct PipelineQuery;
+struct ContractQuery;
+struct SatisfactionQuery;
+struct OwnerKpiQuery;
+// The same aliases as in convert.h; a mismatch fails to compile.
+using ReportQuery = std::variant<engine::ParetoQuery, engine::TierQuery, engine::GroupQuery,
+                                 PipelineQuery, ContractQuery, engine::ChurnQuery,
+                                 SatisfactionQuery, engine::ConversionQuery, OwnerKpiQuery>;
+using Report =
+    std::variant<engine::ParetoReport, engine::TierReport, engine::GroupReport,
+                 engine::PipelineReport, engine::ContractReport, engine::ChurnReport,
+                 engine::SatisfactionReport, engine::ConversionReport, engine::OwnerKpiReport>;
+
+}  // namespace crm::protocol
 
 namespace crm::client {
 
 using engine::Result;
 using engine::Status;
 
+namespace internal {
+class Transport;
+}  // namespace internal
+
+// The most a frame may claim, checked before it is read: the same fields
+// and defaults as protocol::Limits (crm/protocol/framing.h).
+struct FrameLimits {
+  size_t max_frame_bytes = size_t{16} << 20;  // the whole frame, table included
+  uint32_t max_segments = 512;
+  int nesting_limit = 64;  // capnp::ReaderOptions::nestingLimit
+};
+
 // How to reach a crmd over TCP.
 struct RemoteOptions {
   std::string host = "127.0.0.1";  // numeric address or host name
   uint16_t port = 0;
-  std::string token;  // the user's token, sent in the hello
+  std::string token;                                // the user's token, sent in the hello
   std::chrono::milliseconds connect_timeout{3000};  // TCP connect plus hello
   // Deadline for one call, or for one Batch::Run() as a whole.
   std::chrono::milliseconds request_timeout{10000};
-  protocol::Limits limits;  // the most a response frame may claim
+  FrameLimits limits;  // the most a response frame may claim
   // > 0: after sending, keep trying to read for this long before sleeping in
   // poll(), so a quick answer needs no wake-up of a sleeping thread. Lower
   // latency for CPU time; 0 (the default) never spins.
@@ -75,7 +119,8 @@ struct EmbeddedOptions {
   bool local_admin = false;
   // Deadline for one call (writes wait for their LMDB commit).
   std::chrono::milliseconds request_timeout{30000};
-  protocol::Limits limits;
+  // The most a request or a response frame may claim.
+  FrameLimits limits;
 };
 
 using protocol::ContractQuery;
@@ -136,11 +181,9 @@ class Batch {
   Pending<engine::HistoryPage> History(const engine::HistoryQuery& query);
   Pending<engine::Record> Get(engine::EntityKind entity, engine::Id id);
   Pending<std::vector<engine::Record>> List(engine::Id customer, engine::EntityKind entity);
-  Pending<std::vector<engine::WriteResult>> Write(std::vector<engine::WriteOp> ops,
-                                                  bool atomic);
+  Pending<std::vector<engine::WriteResult>> Write(std::vector<engine::WriteOp> ops, bool atomic);
   // As Write(), validated and never applied (Engine::DryRunAsync).
-  Pending<std::vector<engine::WriteResult>> DryRun(std::vector<engine::WriteOp> ops,
-                                                   bool atomic);
+  Pending<std::vector<engine::WriteResult>> DryRun(std::vector<engine::WriteOp> ops, bool atomic);
   // Admin only: records of one kind with id > after, ascending, at most limit.
   Pending<std::vector<engine::Record>> Scan(engine::EntityKind entity, engine::Id after,
                                             uint32_t limit);
@@ -170,8 +213,10 @@ class Batch {
  private:
   friend class Client;
   struct Entry;
-  template <typename T, typename Fill, typename Decode>
-  Pending<T> Add(Fill fill, Decode decode);
+  // Adds one request: `call` (client/wire_call.h) names its wire arm, and
+  // `args` are put into it; the response is decoded into a T.
+  template <typename T, typename WireCall, typename... Args>
+  Pending<T> Ask(WireCall call, const Args&... args);
 
   Client& client_;
   std::vector<Entry> entries_;
@@ -191,7 +236,9 @@ class Client {
 
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
-  virtual ~Client();
+  // Closes the connection (remote), or finishes the engine's queued writes
+  // and closes it (embedded).
+  ~Client();
 
   // Who this client acts as (from the hello reply; token_hash empty).
   const engine::User& user() const { return user_; }
@@ -263,26 +310,13 @@ class Client {
   Result<engine::ConversionReport> Conversion(const engine::ConversionQuery& query);
   Result<engine::OwnerKpiReport> OwnerKpis(engine::Micros as_of = 0);
 
- protected:
-  Client() = default;
-
-  // The transport: sends `requests` (whole frames, in order) and appends one
-  // whole response frame per request to `responses`, in order. On a
-  // transport error it returns it, with the responses that did arrive
-  // before it (the rest of the requests get the error). Called under mu_,
-  // one exchange at a time.
-  virtual Status Exchange(std::span<kj::Array<capnp::word>> requests,
-                          std::vector<kj::Array<capnp::word>>* responses) = 0;
+ private:
+  friend class Batch;
+  Client(std::unique_ptr<internal::Transport> transport, const FrameLimits& limits);
 
   // Sends the hello with `token` and keeps the user it names.
   Status Hello(const std::string& token);
-  void set_user(engine::User user) { user_ = std::move(user); }
 
-  const protocol::Limits& limits() const { return limits_; }
-  void set_limits(const protocol::Limits& limits) { limits_ = limits; }
-
- private:
-  friend class Batch;
   template <typename T>
   Result<T> ReportAs(const ReportQuery& query);
   // Runs `batch` and returns what `pending` holds: a transport error reaches
@@ -300,13 +334,16 @@ class Client {
     auto pending = add(batch);
     return Take(batch, pending);
   }
-  // Runs a batch's entries: one Exchange, then each entry's decoder.
-  Status RunEntries(std::vector<Batch::Entry>& entries);
+  // Runs a batch's entries: one exchange, then each entry's decoder.
+  Status RunEntries(std::vector<Batch::Entry>& entries) CRM_EXCLUDES(mu_);
 
-  std::mutex mu_;  // one Exchange at a time
-  uint64_t next_id_ = 1;
+  Mutex mu_;  // one exchange at a time
+  // The connection; its state is used only under mu_.
+  const std::unique_ptr<internal::Transport> transport_ CRM_PT_GUARDED_BY(mu_);
+  uint64_t next_id_ CRM_GUARDED_BY(mu_) = 1;
+  const FrameLimits limits_;
+  // Set by the hello before the client is handed out; read-only after.
   engine::User user_;
-  protocol::Limits limits_;
 };
 
 }  // namespace crm::client

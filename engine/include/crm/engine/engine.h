@@ -9,322 +9,37 @@
 // once. Reads run in parallel under a shared lock and see only committed
 // state; one internal writer thread runs all LMDB write transactions and
 // publishes each committed batch under a short exclusive lock.
+//
+// This header holds the Engine interface and includes the headers of the
+// types it takes and returns, so including it alone is enough to use it:
+//   options.h      Options, kSchemaVersion: what Open() takes
+//   write.h        Actor, WriteOp, WriteResult, WriteCallback, HandoverSpec,
+//                  HandoverResult
+//   card.h         CardKey, CardOptions, CustomerCard, CardView, RelatedCustomer,
+//                  HistoryQuery, HistoryEntry, HistoryPage
+//   audit.h        AuditQuery, AuditPage, Denial
+//   store_stats.h  StoreCounts, MemoryUsage, WriterStats, StorageStats,
+//                  BackupOptions, BackupInfo
+//   function_ref.h FunctionRef (the visitor argument type)
+//   model.h, value.h, status.h: records, the value model, Status and Result.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <span>
-#include <type_traits>
-#include <string>
 #include <vector>
 
+#include "crm/engine/audit.h"
+#include "crm/engine/card.h"
+#include "crm/engine/function_ref.h"
 #include "crm/engine/model.h"
+#include "crm/engine/options.h"
 #include "crm/engine/status.h"
+#include "crm/engine/store_stats.h"
 #include "crm/engine/value.h"
+#include "crm/engine/write.h"
 
 namespace crm::engine {
-
-// The on-disk schema version this build writes. A data directory whose meta
-// record holds a newer version is refused at Open().
-inline constexpr uint32_t kSchemaVersion = 1;
-
-struct Options {
-  // Directory holding the LMDB environment; created if missing.
-  std::string data_dir;
-  // Region used to read phone numbers written without a country code.
-  std::string default_region = "CN";
-  // false: fsync on every commit (nothing acknowledged is lost on power loss).
-  // true: skip fsync (MDB_NOSYNC); a crash of the machine may lose the last
-  // acknowledged commits, a crash of the process loses nothing. Opt-in only.
-  bool no_sync = false;
-  // Initial LMDB map size; the map grows on its own when full.
-  uint64_t initial_map_bytes = uint64_t{1} << 30;
-  // Most mutations committed in one LMDB transaction.
-  size_t max_batch = 4096;
-  // Clock for created/updated times; nullptr = the system clock. Tests pin it.
-  Micros (*clock)() = nullptr;
-  // The value model's windows end at its as-of time. Every value_refresh the
-  // writer moves it to now and rescores every customer, so windowed factors
-  // age with time; 0 = only on Reage(). Also the clock decides "now".
-  Micros value_refresh = int64_t{3600} * 1000000;
-  // Threads for a full rescore (re-ageing, config changes, load).
-  int value_threads = 2;
-};
-
-// Who performs a mutation; recorded in the audit log. 0 = the system.
-struct Actor {
-  Id user = 0;
-};
-
-// One write: create (record.id must be 0), update (record.id names it; full
-// replacement of the user-settable fields), delete (entity + id), or import.
-//
-// Import puts `record` exactly as given, server-owned fields included (id,
-// revision, created/updated times; a revision of 0 becomes 1, a time of 0
-// becomes now): the load path of an export or a migration. The record is
-// validated like a create (fields, references, unique keys). Its id must not
-// be 0; a stored record of that kind and id is AlreadyExists (naming it)
-// unless `replace` is set, then it is replaced (it must keep its customer).
-// Later creates get ids above every imported one. Audited as the create or
-// update it amounts to.
-struct WriteOp {
-  WriteKind kind = WriteKind::kCreate;
-  Record record;                             // create / update
-  EntityKind entity = EntityKind::kCustomer;  // delete
-  Id id = 0;                                  // delete
-  // Delete: non-zero = refuse with Conflict unless the record is at this
-  // revision (so a delete applies only to the state that was checked).
-  uint64_t revision = 0;
-  // Delete of a customer: also delete its contacts, interactions,
-  // transactions, opportunities, contracts, tasks and the edges that point at
-  // it. Without it, deleting a customer that still has any is a Conflict.
-  bool cascade = false;
-  // Import only: replace a stored record of the same kind and id.
-  bool replace = false;
-};
-
-struct WriteResult {
-  Status status;
-  Id id = 0;              // the record's id (assigned on create)
-  uint64_t revision = 0;  // its revision after the write
-};
-
-using WriteCallback = std::function<void(std::vector<WriteResult>)>;
-
-// How a customer is looked up for a card.
-struct CardKey {
-  enum class By : uint8_t { kId, kPhone, kEmail, kExternalRef };
-  By by = By::kId;
-  Id id = 0;
-  std::string text;  // phone (any format), email, or external ref
-  static CardKey ById(Id id) { return {By::kId, id, {}}; }
-  static CardKey ByPhone(std::string phone) { return {By::kPhone, 0, std::move(phone)}; }
-  static CardKey ByEmail(std::string email) { return {By::kEmail, 0, std::move(email)}; }
-  static CardKey ByExternalRef(std::string ref) { return {By::kExternalRef, 0, std::move(ref)}; }
-};
-
-struct CardOptions {
-  uint32_t recent_interactions = 10;  // at most 1000
-  uint32_t due_tasks = 20;            // open tasks by due time, at most 1000
-};
-
-struct RelatedCustomer {
-  Id id = 0;
-  std::string name;
-  RelationKind kind = RelationKind::kRelated;
-  bool incoming = false;  // true: the edge is stored on the other customer
-};
-
-// Everything a screen shows for one customer, in one call.
-struct CustomerCard {
-  Customer customer;
-  std::vector<Contact> contacts;
-  ValueSummary value;
-  std::vector<Interaction> recent_interactions;  // newest first
-  std::vector<Opportunity> open_opportunities;   // stage not won/lost
-  std::vector<Contract> active_contracts;        // status draft or active
-  std::vector<Interaction> open_complaints;      // open or in progress, newest first
-  std::vector<Task> due_tasks;                   // not done, earliest due first
-  std::vector<RelatedCustomer> related;
-  uint64_t interaction_count = 0;
-  uint64_t transaction_count = 0;
-  Micros last_interaction_at = 0;
-  Micros last_transaction_at = 0;
-};
-
-// A card by reference: the same content as CustomerCard, pointing into the
-// store instead of copying it. Valid only inside the VisitCard callback.
-struct CardView {
-  const Customer* customer = nullptr;
-  // The customer's latest interactions, oldest first: read it from the back.
-  std::span<const Interaction> recent_interactions;
-  std::span<const Contact* const> contacts;
-  std::span<const Interaction* const> open_complaints;  // newest first
-  std::span<const Opportunity* const> open_opportunities;
-  std::span<const Contract* const> active_contracts;
-  std::span<const Task* const> due_tasks;  // earliest due first
-  struct Related {
-    Id id;
-    const std::string* name;
-    RelationKind kind;
-    bool incoming;
-  };
-  std::span<const Related> related;
-  const ValueSummary* value = nullptr;
-  uint64_t interaction_count = 0;
-  uint64_t transaction_count = 0;
-  Micros last_interaction_at = 0;
-  Micros last_transaction_at = 0;
-};
-
-// A non-owning reference to a callable, so a visitor costs no allocation.
-template <typename Signature>
-class FunctionRef;
-template <typename R, typename... Args>
-class FunctionRef<R(Args...)> {
- public:
-  template <typename F>
-  FunctionRef(F&& f)  // NOLINT: implicit by design
-      : object_(const_cast<void*>(static_cast<const void*>(&f))),
-        call_([](void* o, Args... args) -> R {
-          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(args)...);
-        }) {}
-  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
-
- private:
-  void* object_;
-  R (*call_)(void*, Args...);
-};
-
-// One page of a customer's history: interactions and transactions merged,
-// newest first by (time, kind, id) descending: at equal times transactions
-// come before interactions, and later ids before earlier ones.
-struct HistoryQuery {
-  Id customer = 0;
-  // Opaque position from the previous page's next_cursor; empty = newest.
-  std::string cursor;
-  uint32_t limit = 100;  // 1..10000
-  bool interactions = true;
-  bool transactions = true;
-  uint32_t channel_mask = 0;  // bit (1 << Channel); 0 = every channel
-  Micros from = 0;            // inclusive; 0 = no lower bound
-  Micros to = 0;              // exclusive; 0 = no upper bound
-};
-
-struct HistoryEntry {
-  EntityKind kind = EntityKind::kInteraction;  // kInteraction or kTransaction
-  Interaction interaction;                     // when kind == kInteraction
-  Transaction transaction;                     // when kind == kTransaction
-};
-
-struct HistoryPage {
-  std::vector<HistoryEntry> entries;
-  std::string next_cursor;  // empty when there is nothing older
-};
-
-struct StoreCounts {
-  uint64_t customers = 0, contacts = 0, interactions = 0, transactions = 0, opportunities = 0,
-           contracts = 0, tasks = 0, users = 0, audit_entries = 0;
-};
-
-// Bytes the in-memory store holds per entity kind: record structs, the heap
-// behind their strings and vectors, and per-customer lists; `indexes` is the
-// hash indexes and id tables; `value_model` the value model's per-customer
-// state. Malloc's own overhead is not counted.
-struct MemoryUsage {
-  uint64_t customers = 0, contacts = 0, interactions = 0, transactions = 0, opportunities = 0,
-           contracts = 0, tasks = 0, users = 0, indexes = 0;
-  uint64_t value_model = 0;  // factors, scores and rankings of every customer
-  uint64_t total() const {
-    return customers + contacts + interactions + transactions + opportunities + contracts +
-           tasks + users + indexes + value_model;
-  }
-};
-
-// What the writer has done since Open(): committed batches (LMDB
-// transactions), the ops in them, the time from taking a batch to publishing
-// it, how often the LMDB map had to grow, and the value model's share.
-struct WriterStats {
-  uint64_t batches = 0;
-  uint64_t ops = 0;
-  uint64_t busy_micros = 0;
-  uint64_t map_growths = 0;
-  // Time spent keeping the value model current while publishing batches, and
-  // the customers it rescored (one per touched customer per batch).
-  uint64_t value_nanos = 0;
-  uint64_t value_customers = 0;
-  // The last full rescore (config change or re-age): computing the new
-  // scores and rankings beside the live ones, and swapping them in.
-  uint64_t last_rescore_micros = 0;
-};
-
-// A hot backup: a consistent copy of the LMDB environment as of one moment
-// (one read transaction), taken while writes go on.
-struct BackupOptions {
-  // Target: a directory that does not exist or is empty (the copy goes to
-  // PATH/data.mdb and the manifest to PATH/MANIFEST), or with single_file a
-  // file that does not exist (manifest at PATH.manifest). On the engine's
-  // machine.
-  std::string path;
-  bool single_file = false;
-  // Leave out free pages (smaller, a little slower to write).
-  bool compact = true;
-};
-
-// What a backup holds, as its manifest states it (see backup.h).
-struct BackupInfo {
-  std::string path;
-  std::string data_file;      // the LMDB file written
-  std::string manifest_file;  // the manifest written
-  uint64_t bytes = 0;         // size of the LMDB file
-  uint64_t xxh3 = 0;          // XXH3-64 of the LMDB file
-  uint64_t audit_sequence = 0;
-  StoreCounts counts;  // records in the copy; audit_entries as its audit table holds
-  uint64_t micros = 0;  // how long the copy took
-};
-
-// What the audit log is asked for. Filters combine (AND); entries come oldest
-// first, from the sequence after `after`.
-struct AuditQuery {
-  // Only the entries of this record (record = 0: any record).
-  EntityKind entity = EntityKind::kCustomer;
-  Id record = 0;
-  // Only the entries of this user (0 is the system itself).
-  std::optional<Id> user;
-  Micros from = 0;  // inclusive; 0 = no lower bound
-  Micros to = 0;    // exclusive; 0 = no upper bound
-  uint64_t after = 0;      // cursor: the next_cursor of the previous page
-  uint32_t limit = 100;    // 1..10000
-};
-
-struct AuditPage {
-  std::vector<AuditEntry> entries;
-  // Pass back as AuditQuery::after for the next page; 0 = nothing more.
-  uint64_t next_cursor = 0;
-};
-
-// A refused request, for the audit log.
-struct Denial {
-  EntityKind entity = EntityKind::kCustomer;
-  Id record = 0;  // 0: the request named no record
-  std::string permission;
-  std::string message;
-};
-
-// Handover of everything a user holds: the customers and opportunities they
-// own, the contracts they own, and the open tasks assigned to them.
-struct HandoverSpec {
-  Id from = 0;
-  // Exactly one of: one user who takes everything, or a team whose active
-  // agents (its active managers if it has no agent; never `from`) share it,
-  // least loaded first: each customer
-  // goes to the team member who owns the fewest customers at that moment
-  // (ties: the lowest id), and the opportunities, contracts and tasks of a
-  // moved customer follow it; the rest are spread the same way.
-  Id to = 0;
-  std::string to_team;
-  // After the move, set `from` inactive (its tokens stop working).
-  bool deactivate = false;
-  // Non-empty: also move `from` to this team (a user who changes teams).
-  std::string new_team;
-};
-
-struct HandoverResult {
-  uint64_t customers = 0, opportunities = 0, contracts = 0, tasks = 0;
-  // Who received what: user -> customers received (every receiver listed).
-  std::vector<std::pair<Id, uint64_t>> receivers;
-  bool deactivated = false;
-};
-
-// The LMDB environment on disk: the data file's size, the bytes of it in
-// use (pages up to the last one written), and the map's current size.
-struct StorageStats {
-  uint64_t file_bytes = 0;
-  uint64_t used_bytes = 0;
-  uint64_t map_bytes = 0;
-};
 
 class Engine {
  public:
