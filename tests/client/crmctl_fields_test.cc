@@ -1,0 +1,111 @@
+// crmctl create/update through the field table: flags named after the fields
+// (--size-band, --region-city, --amount-minor-units) and the older names
+// (--size, --city, --amount in major units) set the same records.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <regex>
+#include <string>
+
+#include "engine/test_util.h"
+
+namespace crm::client {
+namespace {
+
+// Runs the crmctl binary built beside this test with `args`; returns its exit
+// status and appends its output (stdout and stderr) to `out`.
+int RunCrmctl(const std::string& args, std::string* out) {
+  const std::string command = std::string(CRM_CRMCTL_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out->append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class CrmctlFieldsTest : public ::testing::Test {
+ protected:
+  // Runs `crmctl --data DIR args`, expecting `status`; returns the output.
+  std::string Crmctl(const std::string& args, int status = 0) {
+    std::string out;
+    EXPECT_EQ(RunCrmctl("--data " + dir_.path() + " " + args, &out), status) << args << "\n"
+                                                                             << out;
+    return out;
+  }
+
+  // Creates a record with `flags`, and returns `get`'s JSON of it without
+  // its id and times (they differ between records).
+  std::string CreateAndGet(const std::string& kind, const std::string& flags) {
+    std::string out = Crmctl("create " + kind + " " + flags);
+    std::smatch m;
+    if (!std::regex_search(out, m, std::regex("created " + kind + " (\\d+)"))) {
+      ADD_FAILURE() << out;
+      return "";
+    }
+    std::string json = Crmctl("get " + kind + " --id " + m[1].str());
+    json = std::regex_replace(json, std::regex("\"id\":\\d+"), "\"id\":N");
+    return std::regex_replace(json, std::regex("\"(created_at|updated_at)\":\\d+"), "\"$1\":T");
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(CrmctlFieldsTest, FieldNamedFlagsAndOlderNamesSetTheSameCustomer) {
+  const std::string by_name = CreateAndGet(
+      "customer",
+      "--name Acme --kind organization --external-ref R-1 --tax-id T-9 --region-country CN "
+      "--region-province Guangdong --region-city Shenzhen --size-band small "
+      "--payment-method cash --credit-level B --tags vip,west");
+  const std::string by_alias = CreateAndGet(
+      "customer",
+      "--name Acme --kind organization --ref R-2 --tax-id T-9 --country CN "
+      "--province Guangdong --city Shenzhen --size small --payment cash --credit B "
+      "--tags vip,west");
+  ASSERT_NE(by_name.find("\"size_band\":\"small\""), std::string::npos) << by_name;
+  ASSERT_NE(by_name.find("\"city\":\"Shenzhen\""), std::string::npos) << by_name;
+  EXPECT_EQ(std::regex_replace(by_name, std::regex("R-1"), "R-2"), by_alias);
+}
+
+TEST_F(CrmctlFieldsTest, MoneyFlagsTakeMinorUnitsAndTheOlderOnesMajorUnits) {
+  Crmctl("create customer --name Buyer");
+  const std::string minor = CreateAndGet(
+      "transaction",
+      "--customer 1 --amount-minor-units 123450 --amount-currency CNY "
+      "--margin-minor-units 2500 --product-category tea --payment-method cash "
+      "--time 2026-03-01T09:30");
+  const std::string major = CreateAndGet(
+      "transaction",
+      "--customer 1 --amount 1234.50 --currency CNY --margin 25 --category tea --payment cash "
+      "--time 2026-03-01T09:30");
+  EXPECT_NE(minor.find("\"minor_units\":123450"), std::string::npos) << minor;
+  EXPECT_EQ(minor, major);
+}
+
+TEST_F(CrmctlFieldsTest, UpdateTakesBothNamesAndRefusesUnknownFlags) {
+  Crmctl("create customer --name Acme");
+  Crmctl("update customer --id 1 --size-band medium");
+  EXPECT_NE(Crmctl("get customer --id 1").find("\"size_band\":\"medium\""), std::string::npos);
+  Crmctl("update customer --id 1 --size large --lifecycle active");
+  const std::string json = Crmctl("get customer --id 1");
+  EXPECT_NE(json.find("\"size_band\":\"large\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"lifecycle\":\"active\""), std::string::npos) << json;
+
+  EXPECT_NE(Crmctl("update customer --id 1 --size huge", 2).find("--size"), std::string::npos);
+  EXPECT_NE(Crmctl("update customer --id 1 --size_band small", 2).find("has no field"),
+            std::string::npos);
+  EXPECT_NE(Crmctl("create customer --name X --revision 3", 2).find("has no field"),
+            std::string::npos);
+}
+
+TEST_F(CrmctlFieldsTest, HelpListsTheFlagsWithTheirOlderNames) {
+  const std::string help = Crmctl("--help");
+  EXPECT_NE(help.find("--size-band (--size)"), std::string::npos) << help;
+  EXPECT_NE(help.find("--amount-minor-units (--amount)"), std::string::npos) << help;
+  EXPECT_NE(help.find("--due-at (--due)"), std::string::npos) << help;
+}
+
+}  // namespace
+}  // namespace crm::client
