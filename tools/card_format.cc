@@ -69,27 +69,7 @@ void Json::Comma() {
   if (!first_) out_ += ',';
   first_ = false;
 }
-void Json::Quote(std::string_view s) {
-  out_ += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out_ += buf;
-        } else {
-          out_ += c;
-        }
-    }
-  }
-  out_ += '"';
-}
+void Json::Quote(std::string_view s) { AppendJsonString(s, &out_); }
 
 namespace {
 

@@ -307,17 +307,19 @@ class Builder {
         [m](const T& r) { return std::string((r.*m).currency.code()); })
         .aliases = {{"currency"}};
   }
-  // id and revision first; created_at and updated_at last (Finish). The
-  // server owns them: no flag sets them. `revision_on_card`: crmctl's JSON
-  // output shows the revision.
-  void Start(bool revision_on_card = true) {
-    ServerOwned(Unsigned<Id>("id", &T::id), true);
-    ServerOwned(Unsigned<uint64_t>("revision", &T::revision), revision_on_card);
-  }
-  // `times_on_card`: crmctl's JSON output shows created_at and updated_at.
-  void Finish(bool times_on_card = false) {
-    ServerOwned(Time("created_at", &T::created_at), times_on_card);
-    ServerOwned(Time("updated_at", &T::updated_at), times_on_card);
+  // id and revision, then the fields `add` adds, then created_at and
+  // updated_at. The server owns id, revision and the times: no flag sets
+  // them. crmctl's JSON output shows the revision when `revision_on_card`,
+  // the times when `times_on_card`.
+  static std::vector<FieldSpec> Table(void (*add)(Builder&), bool revision_on_card,
+                                      bool times_on_card) {
+    Builder b;
+    ServerOwned(b.Unsigned<Id>("id", &T::id), true);
+    ServerOwned(b.Unsigned<uint64_t>("revision", &T::revision), revision_on_card);
+    add(b);
+    ServerOwned(b.Time("created_at", &T::created_at), times_on_card);
+    ServerOwned(b.Time("updated_at", &T::updated_at), times_on_card);
+    return std::move(b.specs);
   }
 
  private:
@@ -385,13 +387,12 @@ Status SetRelations(Customer& c, const JsonValue& v) {
   return Status::Ok();
 }
 
-// The tables. Besides the arguments, a line may set a field's crmctl flag
+// The fields of each kind besides id, revision and the times (Table adds
+// those). Besides the arguments, a line may set a field's crmctl flag
 // aliases (the flag names crmctl had before they followed the field names),
 // where crmctl's JSON output shows it, and whether export carries it.
 
-std::vector<FieldSpec> CustomerFields() {
-  Builder<Customer> b;
-  b.Start();
+void CustomerFields(Builder<Customer>& b) {
   b.Text("external_ref", &Customer::external_ref).aliases = {{"ref"}};
   b.Enum("kind", &Customer::kind, CustomerKind::kOrganization);
   b.Text("name", &Customer::name, true);
@@ -425,25 +426,17 @@ std::vector<FieldSpec> CustomerFields() {
   b.Text("occupation", &Customer::occupation).card = CardShows::kIndividuals;
   b.Enum("income_band", &Customer::income_band, IncomeBand::kHigh).card =
       CardShows::kIndividuals;
-  b.Finish(/*times_on_card=*/true);
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> ContactFields() {
-  Builder<Contact> b;
-  b.Start();
+void ContactFields(Builder<Contact>& b) {
   b.Unsigned<Id>("customer", &Contact::customer, true);
   b.Text("name", &Contact::name, true);
   b.Text("title", &Contact::title);
   b.List("phones", &Contact::phones);
   b.List("emails", &Contact::emails);
-  b.Finish();
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> InteractionFields() {
-  Builder<Interaction> b;
-  b.Start(/*revision_on_card=*/false);
+void InteractionFields(Builder<Interaction>& b) {
   b.Unsigned<Id>("customer", &Interaction::customer, true);
   b.Unsigned<Id>("contact", &Interaction::contact);
   b.Enum("channel", &Interaction::channel, Channel::kSurvey);
@@ -458,13 +451,9 @@ std::vector<FieldSpec> InteractionFields() {
   b.Unsigned<uint8_t>("satisfaction", &Interaction::satisfaction);
   b.Enum("complaint", &Interaction::complaint, ComplaintState::kResolved);
   b.Unsigned<Id>("opportunity", &Interaction::opportunity);
-  b.Finish();
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> TransactionFields() {
-  Builder<Transaction> b;
-  b.Start(/*revision_on_card=*/false);
+void TransactionFields(Builder<Transaction>& b) {
   b.Unsigned<Id>("customer", &Transaction::customer, true);
   b.Time("time", &Transaction::time);
   b.MoneyOf("amount", &Transaction::amount, true);
@@ -472,13 +461,9 @@ std::vector<FieldSpec> TransactionFields() {
   b.Text("product_category", &Transaction::product_category).aliases = {{"category"}};
   b.Enum("payment_method", &Transaction::payment_method, PaymentMethod::kOther).aliases = {
       {"payment"}};
-  b.Finish();
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> OpportunityFields() {
-  Builder<Opportunity> b;
-  b.Start();
+void OpportunityFields(Builder<Opportunity>& b) {
   b.Unsigned<Id>("customer", &Opportunity::customer, true);
   b.Text("name", &Opportunity::name, true);
   b.Enum("stage", &Opportunity::stage, Stage::kLost);
@@ -489,13 +474,9 @@ std::vector<FieldSpec> OpportunityFields() {
   b.Text("source", &Opportunity::source);
   b.Text("campaign", &Opportunity::campaign);
   b.Text("lost_reason", &Opportunity::lost_reason);
-  b.Finish();
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> ContractFields() {
-  Builder<Contract> b;
-  b.Start();
+void ContractFields(Builder<Contract>& b) {
   b.Unsigned<Id>("customer", &Contract::customer, true);
   b.Unsigned<Id>("opportunity", &Contract::opportunity);
   b.Text("number", &Contract::number);
@@ -507,13 +488,9 @@ std::vector<FieldSpec> ContractFields() {
   b.Text("payment_terms", &Contract::payment_terms).aliases = {{"terms"}};
   b.Signed("paid_minor_units", &Contract::paid_minor_units).aliases = {{"paid", true}};
   b.Unsigned<Id>("owner", &Contract::owner).exported = false;
-  b.Finish();
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> TaskFields() {
-  Builder<Task> b;
-  b.Start();
+void TaskFields(Builder<Task>& b) {
   b.Unsigned<Id>("customer", &Task::customer);
   b.Unsigned<Id>("assignee", &Task::assignee);
   b.Time("due_at", &Task::due_at).aliases = {{"due"}};
@@ -521,19 +498,13 @@ std::vector<FieldSpec> TaskFields() {
   b.Text("notes", &Task::notes);
   b.Bool("done", &Task::done);
   b.Time("done_at", &Task::done_at);
-  b.Finish();
-  return std::move(b.specs);
 }
 
-std::vector<FieldSpec> UserFields() {
-  Builder<User> b;
-  b.Start();
+void UserFields(Builder<User>& b) {
   b.Text("name", &User::name, true);
   b.Enum("role", &User::role, Role::kAgent);
   b.Text("team", &User::team);
   b.Bool("active", &User::active);
-  b.Finish();
-  return std::move(b.specs);
 }
 
 bool OnCard(const FieldSpec& f, const Record& record) {
@@ -546,16 +517,18 @@ bool OnCard(const FieldSpec& f, const Record& record) {
 }  // namespace
 
 const std::vector<FieldSpec>& AllFieldsOf(EntityKind kind) {
+  // Which kinds show their revision and times on crmctl's JSON output is as
+  // that output always was.
   static const std::vector<FieldSpec> kTables[] = {
       {},
-      CustomerFields(),
-      ContactFields(),
-      InteractionFields(),
-      TransactionFields(),
-      OpportunityFields(),
-      ContractFields(),
-      TaskFields(),
-      UserFields(),
+      Builder<Customer>::Table(CustomerFields, /*revision_on_card=*/true, /*times_on_card=*/true),
+      Builder<Contact>::Table(ContactFields, true, false),
+      Builder<Interaction>::Table(InteractionFields, false, false),
+      Builder<Transaction>::Table(TransactionFields, false, false),
+      Builder<Opportunity>::Table(OpportunityFields, true, false),
+      Builder<Contract>::Table(ContractFields, true, false),
+      Builder<Task>::Table(TaskFields, true, false),
+      Builder<User>::Table(UserFields, true, false),
   };
   return kTables[static_cast<size_t>(kind)];
 }

@@ -83,14 +83,21 @@ class JsonParser {
     return Error("unexpected character '" + std::string(1, c) + "'");
   }
 
-  Status Object(JsonValue* out, int depth) {
-    out->type = JsonValue::Type::kObject;
+  // Enters the object or array whose opening bracket is at pos_; true when
+  // `close` follows at once (the empty container, consumed whole).
+  bool EnterEmpty(JsonValue* out, JsonValue::Type type, char close) {
+    out->type = type;
     ++pos_;
     SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
+    if (pos_ < text_.size() && text_[pos_] == close) {
       ++pos_;
-      return Status::Ok();
+      return true;
     }
+    return false;
+  }
+
+  Status Object(JsonValue* out, int depth) {
+    if (EnterEmpty(out, JsonValue::Type::kObject, '}')) return Status::Ok();
     for (;;) {
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a member name");
@@ -105,41 +112,32 @@ class JsonParser {
         if (member.first == key) return Error("member \"" + key + "\" appears twice");
       }
       out->members.emplace_back(std::move(key), std::move(value));
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
-        return Status::Ok();
-      }
-      return Error("expected ',' or '}'");
+      bool more = false;
+      CRM_RETURN_IF_ERROR(AfterElement('}', &more));
+      if (!more) return Status::Ok();
     }
   }
 
-  Status Array(JsonValue* out, int depth) {
-    out->type = JsonValue::Type::kArray;
-    ++pos_;
+  // After a member or an item: a comma (*more: another follows) or `close`
+  // (the object or array ends there).
+  Status AfterElement(char close, bool* more) {
     SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
+    if (pos_ < text_.size() && (text_[pos_] == ',' || text_[pos_] == close)) {
+      *more = text_[pos_++] == ',';
       return Status::Ok();
     }
+    return Error(std::string("expected ',' or '") + close + "'");
+  }
+
+  Status Array(JsonValue* out, int depth) {
+    if (EnterEmpty(out, JsonValue::Type::kArray, ']')) return Status::Ok();
     for (;;) {
       JsonValue value;
       CRM_RETURN_IF_ERROR(Value(&value, depth + 1));
       out->items.push_back(std::move(value));
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        return Status::Ok();
-      }
-      return Error("expected ',' or ']'");
+      bool more = false;
+      CRM_RETURN_IF_ERROR(AfterElement(']', &more));
+      if (!more) return Status::Ok();
     }
   }
 
