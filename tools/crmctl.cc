@@ -109,7 +109,9 @@ std::string FieldFlagsUsage() {
   out +=
       "Lists are comma-separated. --amount, --margin and --paid take money in major units\n"
       "(\"1234.50\"), the --*-minor-units flags minor units. Times: 2026-12-01,\n"
-      "2026-12-01T09:30 or 2026-12-01T09:30:15Z (UTC), or microseconds since 1970.\n";
+      "2026-12-01T09:30 or 2026-12-01T09:30:15Z (UTC), or microseconds since 1970.\n"
+      "--attributes takes a JSON object ('{\"k\":\"v\"}'), --relations a JSON array\n"
+      "('[{\"customer\":7,\"kind\":\"parent\"}]').\n";
   return out;
 }
 

@@ -125,6 +125,10 @@ TEST(FieldTableTest, BadFlagValuesAreRefusedNamingTheField) {
   EXPECT_EQ(s.field(), "size_band");
   EXPECT_NE(s.message().find("enterprise"), std::string::npos) << s.message();
   EXPECT_FALSE(SetFlag(&c, "owner", "-1").ok());
+  ASSERT_TRUE(SetFlag(&c, "attributes", "{\"employees\":\"40\"}").ok());
+  ASSERT_EQ(std::get<Customer>(c).attributes.size(), 1u);
+  EXPECT_EQ(std::get<Customer>(c).attributes[0].value, "40");
+  EXPECT_FALSE(SetFlag(&c, "attributes", "employees=40").ok());
   Record i = Interaction{};
   EXPECT_FALSE(SetFlag(&i, "satisfaction", "300").ok());
   ASSERT_TRUE(SetFlag(&i, "duration", "45").ok());
