@@ -109,7 +109,7 @@ enum class FieldType : uint8_t {
   kArray,     // a JSON array of objects (relations)
 };
 
-// When crmctl's JSON output shows a field (export always writes it).
+// When crmctl's JSON output (card, get, history, users) shows a field.
 enum class CardShows : uint8_t {
   kAlways,
   kNever,
