@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "record_io.h"
+
 namespace crm::tools {
 
 // ------------------------------------------------------------------ Json
@@ -53,6 +55,11 @@ Json& Json::Num(double value) {
   out_ += buf;
   return *this;
 }
+Json& Json::Raw(std::string_view json) {
+  Comma();
+  out_ += json;
+  return *this;
+}
 Json& Json::Bool(bool value) {
   Comma();
   out_ += value ? "true" : "false";
@@ -62,88 +69,19 @@ void Json::Comma() {
   if (!first_) out_ += ',';
   first_ = false;
 }
-void Json::Quote(std::string_view s) {
-  out_ += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out_ += buf;
-        } else {
-          out_ += c;
-        }
-    }
-  }
-  out_ += '"';
-}
+void Json::Quote(std::string_view s) { AppendJsonString(s, &out_); }
 
 namespace {
 
 using namespace crm::engine;
 
-void MoneyJson(Json& j, std::string_view key, const Money& m) {
-  j.Key(key).Open('{').Field("minor_units", m.minor_units).Field("currency", m.currency.code())
-      .Close('}');
-}
-
-void StringsJson(Json& j, std::string_view key, const std::vector<std::string>& values) {
-  j.Key(key).Open('[');
-  for (const auto& v : values) j.Str(v);
-  j.Close(']');
-}
-
-void CustomerJson(Json& j, const Customer& c) {
-  j.Open('{');
-  j.UField("id", c.id).UField("revision", c.revision).Field("external_ref", c.external_ref);
-  j.Field("kind", Name(c.kind)).Field("name", c.name).Field("tax_id", c.tax_id);
-  StringsJson(j, "phones", c.phones);
-  StringsJson(j, "emails", c.emails);
-  j.Key("region").Open('{').Field("country", c.region.country)
-      .Field("province", c.region.province).Field("city", c.region.city).Close('}');
-  j.Field("industry", c.industry).Field("size_band", Name(c.size_band))
-      .Field("category", c.category).Field("payment_method", Name(c.payment_method))
-      .Field("credit_level", Name(c.credit_level)).Field("lifecycle", Name(c.lifecycle))
-      .UField("owner", c.owner).Field("team", c.team);
-  StringsJson(j, "tags", c.tags);
-  j.Key("attributes").Open('{');
-  for (const auto& a : c.attributes) j.Field(a.key, a.value);
-  j.Close('}');
-  j.Key("relations").Open('[');
-  for (const auto& r : c.relations) {
-    j.Open('{').UField("customer", r.customer).Field("kind", Name(r.kind)).Close('}');
-  }
-  j.Close(']');
-  if (c.kind == CustomerKind::kIndividual) {
-    j.Field("gender", Name(c.gender)).Field("birth_year", int64_t{c.birth_year})
-        .Field("occupation", c.occupation).Field("income_band", Name(c.income_band));
-  }
-  j.Field("created_at", c.created_at).Field("updated_at", c.updated_at);
-  j.Close('}');
-}
-
-void InteractionJson(Json& j, const Interaction& i) {
-  j.Open('{').UField("id", i.id).UField("customer", i.customer).UField("contact", i.contact)
-      .Field("channel", Name(i.channel)).Field("direction", Name(i.direction))
-      .Field("time", i.time).UField("agent", i.agent).Field("subject", i.subject)
-      .Field("notes", i.notes).Field("outcome", i.outcome)
-      .Field("duration_seconds", int64_t{i.duration_seconds})
-      .Field("satisfaction", int64_t{i.satisfaction}).Field("complaint", Name(i.complaint))
-      .UField("opportunity", i.opportunity).Close('}');
-}
-
-void TransactionJson(Json& j, const Transaction& t) {
-  j.Open('{').UField("id", t.id).UField("customer", t.customer).Field("time", t.time);
-  MoneyJson(j, "amount", t.amount);
-  j.Field("margin_minor_units", t.margin_minor_units)
-      .Field("product_category", t.product_category)
-      .Field("payment_method", Name(t.payment_method)).Close('}');
+// Any record as one JSON value of `j`: the fields of the table in
+// record_io.h that crmctl's JSON output shows.
+template <typename T>
+void RecordJson(Json& j, const T& record) {
+  std::string object;
+  AppendRecordJson(Record(record), JsonFields::kCard, &object);
+  j.Raw(object);
 }
 
 // "key":[...] with `write(j, item)` for each item.
@@ -154,43 +92,9 @@ void ListJson(Json& j, std::string_view key, const std::vector<T>& items, Write 
   j.Close(']');
 }
 
-void ContactJson(Json& j, const Contact& c) {
-  j.Open('{').UField("id", c.id).UField("revision", c.revision).UField("customer", c.customer)
-      .Field("name", c.name).Field("title", c.title);
-  StringsJson(j, "phones", c.phones);
-  StringsJson(j, "emails", c.emails);
-  j.Close('}');
-}
-
-void OpportunityJson(Json& j, const Opportunity& o) {
-  j.Open('{').UField("id", o.id).UField("revision", o.revision).UField("customer", o.customer)
-      .Field("name", o.name).Field("stage", Name(o.stage));
-  MoneyJson(j, "amount", o.amount);
-  j.Field("probability", int64_t{o.probability}).Field("expected_close", o.expected_close)
-      .UField("owner", o.owner).Field("source", o.source).Field("campaign", o.campaign)
-      .Field("lost_reason", o.lost_reason).Close('}');
-}
-
-void ContractJson(Json& j, const Contract& k) {
-  j.Open('{').UField("id", k.id).UField("revision", k.revision).UField("customer", k.customer)
-      .UField("opportunity", k.opportunity).Field("number", k.number)
-      .Field("status", Name(k.status));
-  MoneyJson(j, "amount", k.amount);
-  j.Field("signed_at", k.signed_at).Field("start_at", k.start_at).Field("end_at", k.end_at)
-      .Field("payment_terms", k.payment_terms).Field("paid_minor_units", k.paid_minor_units)
-      .UField("owner", k.owner).Close('}');
-}
-
-void TaskJson(Json& j, const Task& t) {
-  j.Open('{').UField("id", t.id).UField("revision", t.revision).UField("customer", t.customer)
-      .UField("assignee", t.assignee).Field("due_at", t.due_at).Field("title", t.title)
-      .Field("notes", t.notes).Key("done").Bool(t.done).Field("done_at", t.done_at).Close('}');
-}
-
-void UserJson(Json& j, const User& u) {
-  j.Open('{').UField("id", u.id).UField("revision", u.revision).Field("name", u.name)
-      .Field("role", Name(u.role)).Field("team", u.team).Key("active").Bool(u.active)
-      .Close('}');
+template <typename T>
+void ListJson(Json& j, std::string_view key, const std::vector<T>& items) {
+  ListJson(j, key, items, RecordJson<T>);
 }
 
 std::string Pad(std::string s, size_t width) {
@@ -420,15 +324,15 @@ std::string CardToText(const CustomerCard& card) {
 std::string CardToJson(const CustomerCard& card) {
   Json j;
   j.Open('{').Key("customer");
-  CustomerJson(j, card.customer);
-  ListJson(j, "contacts", card.contacts, ContactJson);
+  RecordJson(j, card.customer);
+  ListJson(j, "contacts", card.contacts);
   j.Key("value");
   ValueJson(j, card.value);
-  ListJson(j, "recent_interactions", card.recent_interactions, InteractionJson);
-  ListJson(j, "open_complaints", card.open_complaints, InteractionJson);
-  ListJson(j, "open_opportunities", card.open_opportunities, OpportunityJson);
-  ListJson(j, "active_contracts", card.active_contracts, ContractJson);
-  ListJson(j, "due_tasks", card.due_tasks, TaskJson);
+  ListJson(j, "recent_interactions", card.recent_interactions);
+  ListJson(j, "open_complaints", card.open_complaints);
+  ListJson(j, "open_opportunities", card.open_opportunities);
+  ListJson(j, "active_contracts", card.active_contracts);
+  ListJson(j, "due_tasks", card.due_tasks);
   ListJson(j, "related", card.related, [](Json& out, const RelatedCustomer& r) {
     out.Open('{').UField("id", r.id).Field("name", r.name).Field("kind", Name(r.kind))
         .Key("incoming").Bool(r.incoming).Close('}');
@@ -462,19 +366,7 @@ std::string HistoryToText(const HistoryPage& page) {
 std::string RecordToJson(const Record& record) {
   Json j;
   j.Open('{').Field("kind", Name(KindOf(record))).Key("record");
-  std::visit(
-      [&](const auto& r) {
-        using T = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<T, Customer>) CustomerJson(j, r);
-        else if constexpr (std::is_same_v<T, Contact>) ContactJson(j, r);
-        else if constexpr (std::is_same_v<T, Interaction>) InteractionJson(j, r);
-        else if constexpr (std::is_same_v<T, Transaction>) TransactionJson(j, r);
-        else if constexpr (std::is_same_v<T, Opportunity>) OpportunityJson(j, r);
-        else if constexpr (std::is_same_v<T, Contract>) ContractJson(j, r);
-        else if constexpr (std::is_same_v<T, Task>) TaskJson(j, r);
-        else UserJson(j, r);
-      },
-      record);
+  RecordJson(j, record);
   j.Close('}');
   return j.Take();
 }
@@ -485,9 +377,9 @@ std::string HistoryToJson(const HistoryPage& page) {
   for (const HistoryEntry& e : page.entries) {
     j.Open('{').Field("kind", Name(e.kind)).Key("record");
     if (e.kind == EntityKind::kInteraction) {
-      InteractionJson(j, e.interaction);
+      RecordJson(j, e.interaction);
     } else {
-      TransactionJson(j, e.transaction);
+      RecordJson(j, e.transaction);
     }
     j.Close('}');
   }

@@ -23,6 +23,8 @@ class Json {
   // Shortest form that reads back to the same double; null when not finite.
   Json& Num(double value);
   Json& Bool(bool value);
+  // `json`, one JSON value already written, as the next value.
+  Json& Raw(std::string_view json);
   Json& Field(std::string_view key, std::string_view value) { return Key(key).Str(value); }
   Json& Field(std::string_view key, int64_t value) { return Key(key).Int(value); }
   Json& UField(std::string_view key, uint64_t value) { return Key(key).UInt(value); }
@@ -40,6 +42,8 @@ class Json {
 // A customer card as a screen of text, sections in the order a call-center
 // agent reads them.
 std::string CardToText(const engine::CustomerCard& card);
+// The card as one JSON object. Its records have the fields of record_io.h's
+// table that crmctl's JSON output shows (FieldSpec::card).
 std::string CardToJson(const engine::CustomerCard& card);
 
 // The value block of a card: scores, tier, class, rank and the factors

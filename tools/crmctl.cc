@@ -9,12 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +20,7 @@
 #include "crm/client/client.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
+#include "crmctl_client.h"
 #include "crmctl_data.h"
 #include "crmctl_value.h"
 #include "data_dir.h"
@@ -79,88 +76,57 @@ commands:
   import, export, backup, restore, verify   see crmctl data --help
 )";
 
-constexpr const char* kUsageTail = R"(
-ENTITY is customer, contact, interaction, transaction, opportunity, contract or task.
-Fields (lists are comma-separated):
-  customer     name kind phones emails ref tax-id country province city industry size
-               category payment credit lifecycle owner team tags
-  contact      customer name title phones emails
-  interaction  customer contact channel direction agent subject notes outcome duration
-               satisfaction complaint opportunity time
-  transaction  customer amount currency margin category payment time
-  opportunity  customer name stage amount currency probability owner source campaign
-               close lost-reason
-  contract     customer opportunity number amount currency status terms paid start end owner
-  task         customer assignee title notes due done
-Money is written in major units ("1234.50"); times as 2026-12-01 or 2026-12-01T09:30 (UTC).
-
+constexpr const char* kUsageEnd = R"(
 Without --server, crmctl opens --data (default $CRM_DATA_DIR, else $XDG_DATA_HOME/crm,
 else ~/.local/share/crm); if a crmd holds it, crmctl talks to that crmd on
 127.0.0.1:7411 with DIR/admin.token. --token defaults to $CRM_TOKEN, then DIR/admin.token.
 )";
 
+// The create/update flags of each record kind, from the field table: the
+// field's name with dashes, older names in parentheses.
+std::string FieldFlagsUsage() {
+  std::string out =
+      "\nENTITY is customer, contact, interaction, transaction, opportunity, contract or task.\n"
+      "Their fields, as create/update flags (older names in parentheses):\n";
+  for (EntityKind kind : {EntityKind::kCustomer, EntityKind::kContact, EntityKind::kInteraction,
+                          EntityKind::kTransaction, EntityKind::kOpportunity,
+                          EntityKind::kContract, EntityKind::kTask}) {
+    std::string line = "  " + std::string(Name(kind));
+    line.resize(15, ' ');
+    const size_t indent = line.size();
+    for (const crm::tools::FieldSpec& f : crm::tools::AllFieldsOf(kind)) {
+      if (!f.flag) continue;
+      std::string item = "--" + crm::tools::FlagName(f.name);
+      for (const crm::tools::FlagAlias& alias : f.aliases) item += " (--" + alias.flag + ")";
+      if (line.size() > indent && line.size() + 1 + item.size() > 92) {
+        out += line + "\n";
+        line.assign(indent, ' ');
+      }
+      line += (line.size() > indent ? " " : "") + item;
+    }
+    out += line + "\n";
+  }
+  out +=
+      "Lists are comma-separated. --amount, --margin and --paid take money in major units\n"
+      "(\"1234.50\"), the --*-minor-units flags minor units. Times: 2026-12-01,\n"
+      "2026-12-01T09:30 or 2026-12-01T09:30:15Z (UTC), or microseconds since 1970.\n"
+      "--attributes takes a JSON object ('{\"k\":\"v\"}'), --relations a JSON array\n"
+      "('[{\"customer\":7,\"kind\":\"parent\"}]').\n";
+  return out;
+}
+
 using Args = crm::tools::CommandArgs;
 using crm::tools::Check;
 using crm::tools::Fail;
-using crm::tools::ParseWholeNumber;
-using crm::tools::ReadToken;
-
-uint64_t ParseCount(const Args& args, const std::string& name, uint64_t fallback) {
-  return args.Has(name) ? ParseWholeNumber(name, args.Get(name)) : fallback;
-}
+using crm::tools::WholeNumberOption;
 
 Args ParseArgs(int argc, char** argv) {
-  static const std::vector<std::string> kFlags = {"json", "no-sync", "cascade", "chart"};
-  // Options that may repeat: their values are joined with commas.
-  static const std::vector<std::string> kLists = {"current", "potential", "unit"};
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      std::fputs(crm::tools::kAdminUsage, stdout);
-      std::fputs(kUsageTail, stdout);
-      std::exit(0);
-    }
-    if (a.rfind("--", 0) != 0) {
-      args.words.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2);
-    std::string value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (std::find(kFlags.begin(), kFlags.end(), name) == kFlags.end() &&
-               !std::count(crm::tools::AdminFlags().begin(), crm::tools::AdminFlags().end(),
-                           name)) {
-      if (i + 1 >= argc) Fail("--" + name + " needs a value");
-      value = argv[++i];
-    }
-    // One value per name: a repeated list option is joined, any other replaced.
-    auto it = args.values.find(name);
-    if (it == args.values.end()) {
-      args.values.emplace(name, value);
-    } else if (std::find(kLists.begin(), kLists.end(), name) != kLists.end()) {
-      it->second += "," + value;
-    } else {
-      it->second = value;
-    }
-  }
-  return args;
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    std::string item = text.substr(start, comma - start);
-    if (!item.empty()) out.push_back(item);
-    start = comma + 1;
-  }
-  return out;
+  crm::tools::CommandSyntax syntax;
+  syntax.usage = std::string(kUsage) + crm::tools::kAdminUsage + FieldFlagsUsage() + kUsageEnd;
+  syntax.flags = {"json", "no-sync", "cascade", "chart"};
+  for (const std::string& flag : crm::tools::AdminFlags()) syntax.flags.push_back(flag);
+  syntax.lists = {"current", "potential", "unit"};
+  return crm::tools::ParseCommandLine(argc, argv, syntax);
 }
 
 // Any enum whose values run from 0 and have names in model.h.
@@ -176,22 +142,6 @@ E ParseEnum(const std::string& field, const std::string& text, E last) {
   Fail("--" + field + " takes one of: " + names + " (not \"" + text + "\")");
 }
 
-// "1234.5" -> 123450 minor units (two decimals).
-int64_t ParseMoney(const std::string& field, const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') Fail("--" + field + " takes an amount such as 1234.50");
-  return static_cast<int64_t>(v * 100.0 + (v < 0 ? -0.5 : 0.5));
-}
-
-// "2026-12-01" or "2026-12-01T09:30" (UTC) -> microseconds.
-Micros ParseTime(const std::string& field, const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  int n = std::sscanf(text.c_str(), "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi);
-  if (n != 3 && n != 5) Fail("--" + field + " takes a date such as 2026-12-01 or 2026-12-01T09:30");
-  return crm::tools::UtcToMicros(y, mo, d, h, mi);
-}
-
 EntityKind ParseEntity(const std::string& text) {
   EntityKind kind;
   if (!Parse(text, &kind) || kind == EntityKind::kUser) {
@@ -201,153 +151,32 @@ EntityKind ParseEntity(const std::string& text) {
   return kind;
 }
 
-// Sets one field named on the command line; false when `record` has no such field.
-bool SetField(Record& record, const std::string& f, const std::string& v) {
-  auto id = [&] { return ParseWholeNumber(f, v); };
-  return std::visit(
-      [&](auto& r) -> bool {
-        using T = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<T, Customer>) {
-          if (f == "name") r.name = v;
-          else if (f == "kind") r.kind = ParseEnum(f, v, CustomerKind::kOrganization);
-          else if (f == "phones") r.phones = SplitList(v);
-          else if (f == "emails") r.emails = SplitList(v);
-          else if (f == "ref") r.external_ref = v;
-          else if (f == "tax-id") r.tax_id = v;
-          else if (f == "country") r.region.country = v;
-          else if (f == "province") r.region.province = v;
-          else if (f == "city") r.region.city = v;
-          else if (f == "industry") r.industry = v;
-          else if (f == "size") r.size_band = ParseEnum(f, v, SizeBand::kEnterprise);
-          else if (f == "category") r.category = v;
-          else if (f == "payment") r.payment_method = ParseEnum(f, v, PaymentMethod::kOther);
-          else if (f == "credit") r.credit_level = ParseEnum(f, v, CreditLevel::kD);
-          else if (f == "lifecycle") r.lifecycle = ParseEnum(f, v, Lifecycle::kChurned);
-          else if (f == "owner") r.owner = id();
-          else if (f == "team") r.team = v;
-          else if (f == "tags") r.tags = SplitList(v);
-          else return false;
-        } else if constexpr (std::is_same_v<T, Contact>) {
-          if (f == "customer") r.customer = id();
-          else if (f == "name") r.name = v;
-          else if (f == "title") r.title = v;
-          else if (f == "phones") r.phones = SplitList(v);
-          else if (f == "emails") r.emails = SplitList(v);
-          else return false;
-        } else if constexpr (std::is_same_v<T, Interaction>) {
-          if (f == "customer") r.customer = id();
-          else if (f == "contact") r.contact = id();
-          else if (f == "channel") r.channel = ParseEnum(f, v, Channel::kSurvey);
-          else if (f == "direction") r.direction = ParseEnum(f, v, Direction::kOutbound);
-          else if (f == "agent") r.agent = id();
-          else if (f == "subject") r.subject = v;
-          else if (f == "notes") r.notes = v;
-          else if (f == "outcome") r.outcome = v;
-          else if (f == "duration") r.duration_seconds = static_cast<uint32_t>(id());
-          else if (f == "satisfaction") r.satisfaction = static_cast<uint8_t>(id());
-          else if (f == "complaint") r.complaint = ParseEnum(f, v, ComplaintState::kResolved);
-          else if (f == "opportunity") r.opportunity = id();
-          else if (f == "time") r.time = ParseTime(f, v);
-          else return false;
-        } else if constexpr (std::is_same_v<T, Transaction>) {
-          if (f == "customer") r.customer = id();
-          else if (f == "amount") r.amount.minor_units = ParseMoney(f, v);
-          else if (f == "currency") r.amount.currency = Currency(v);
-          else if (f == "margin") r.margin_minor_units = ParseMoney(f, v);
-          else if (f == "category") r.product_category = v;
-          else if (f == "payment") r.payment_method = ParseEnum(f, v, PaymentMethod::kOther);
-          else if (f == "time") r.time = ParseTime(f, v);
-          else return false;
-        } else if constexpr (std::is_same_v<T, Opportunity>) {
-          if (f == "customer") r.customer = id();
-          else if (f == "name") r.name = v;
-          else if (f == "stage") r.stage = ParseEnum(f, v, Stage::kLost);
-          else if (f == "amount") r.amount.minor_units = ParseMoney(f, v);
-          else if (f == "currency") r.amount.currency = Currency(v);
-          else if (f == "probability") r.probability = static_cast<uint8_t>(id());
-          else if (f == "owner") r.owner = id();
-          else if (f == "source") r.source = v;
-          else if (f == "campaign") r.campaign = v;
-          else if (f == "close") r.expected_close = ParseTime(f, v);
-          else if (f == "lost-reason") r.lost_reason = v;
-          else return false;
-        } else if constexpr (std::is_same_v<T, Contract>) {
-          if (f == "customer") r.customer = id();
-          else if (f == "opportunity") r.opportunity = id();
-          else if (f == "number") r.number = v;
-          else if (f == "amount") r.amount.minor_units = ParseMoney(f, v);
-          else if (f == "currency") r.amount.currency = Currency(v);
-          else if (f == "status") r.status = ParseEnum(f, v, ContractStatus::kTerminated);
-          else if (f == "terms") r.payment_terms = v;
-          else if (f == "paid") r.paid_minor_units = ParseMoney(f, v);
-          else if (f == "start") r.start_at = ParseTime(f, v);
-          else if (f == "end") r.end_at = ParseTime(f, v);
-          else if (f == "owner") r.owner = id();
-          else return false;
-        } else if constexpr (std::is_same_v<T, Task>) {
-          if (f == "customer") r.customer = id();
-          else if (f == "assignee") r.assignee = id();
-          else if (f == "title") r.title = v;
-          else if (f == "notes") r.notes = v;
-          else if (f == "due") r.due_at = ParseTime(f, v);
-          else if (f == "done") r.done = v == "true" || v == "yes" || v == "1";
-          else return false;
-        } else {
-          return false;
-        }
-        return true;
-      },
-      record);
-}
-
-// Applies every --field of `args` except the command's own options.
+// Applies every --field of `args` except the command's own options, through
+// the field table: --FIELD-NAME or an older alias.
 void ApplyFields(Record& record, const Args& args) {
   static const std::vector<std::string> kOwn = {"id", "json", "data", "server", "token",
                                                 "cascade"};
+  const EntityKind kind = KindOf(record);
   for (const auto& [name, value] : args.values) {
     if (std::find(kOwn.begin(), kOwn.end(), name) != kOwn.end()) continue;
-    if (!SetField(record, name, value)) {
-      Fail(std::string(Name(KindOf(record))) + " has no field \"" + name +
-           "\" (see crmctl --help)");
+    bool major_units = false;
+    const crm::tools::FieldSpec* field = crm::tools::FieldOfFlag(kind, name, &major_units);
+    if (field == nullptr) {
+      Fail(std::string(Name(kind)) + " has no field \"" + name + "\" (see crmctl --help)");
     }
+    Status s = crm::tools::SetFromFlag(*field, major_units, value, &record);
+    if (!s.ok()) Fail("--" + name + ": " + s.message());
   }
-}
-
-std::unique_ptr<Client> ConnectRemote(const std::string& address, const std::string& token) {
-  crm::client::RemoteOptions remote;
-  remote.host = address;
-  remote.port = 7411;
-  if (auto colon = address.rfind(':'); colon != std::string::npos) {
-    remote.host = address.substr(0, colon);
-    remote.port = static_cast<uint16_t>(ParseWholeNumber("server", address.substr(colon + 1)));
-  }
-  remote.token = token;
-  auto client = Client::Connect(remote);
-  if (!client.ok()) Fail("cannot talk to crmd at " + address + ": " + client.status().ToString());
-  return std::move(client).value();
-}
-
-std::unique_ptr<Client> Open(const Args& args, const std::string& data_dir) {
-  if (args.Has("server")) return ConnectRemote(args.Get("server"), ReadToken(args, data_dir));
-  crm::client::EmbeddedOptions embedded;
-  embedded.engine.data_dir = data_dir;
-  embedded.local_admin = true;
-  auto client = Client::OpenEmbedded(embedded);
-  if (client.ok()) return std::move(client).value();
-  if (client.status().code() == Code::kInUse) {
-    return ConnectRemote("127.0.0.1:7411", ReadToken(args, data_dir));
-  }
-  Fail("cannot open " + data_dir + ": " + client.status().ToString());
 }
 
 int Demo(const std::string& dir, const Args& args) {
   DemoOptions demo;
-  demo.customers = ParseCount(args, "customers", demo.customers);
-  demo.interactions = ParseCount(args, "interactions", demo.interactions);
-  demo.transactions = ParseCount(args, "transactions", demo.transactions);
-  demo.seed = ParseCount(args, "seed", demo.seed);
-  demo.heavy_customers = ParseCount(args, "heavy-customers", demo.heavy_customers);
-  demo.heavy_interactions = ParseCount(args, "heavy-interactions", demo.heavy_interactions);
+  demo.customers = WholeNumberOption(args, "customers", demo.customers);
+  demo.interactions = WholeNumberOption(args, "interactions", demo.interactions);
+  demo.transactions = WholeNumberOption(args, "transactions", demo.transactions);
+  demo.seed = WholeNumberOption(args, "seed", demo.seed);
+  demo.heavy_customers = WholeNumberOption(args, "heavy-customers", demo.heavy_customers);
+  demo.heavy_interactions = WholeNumberOption(args, "heavy-interactions", demo.heavy_interactions);
   if (demo.heavy_customers * demo.heavy_interactions > demo.interactions) {
     demo.heavy_interactions =
         demo.heavy_customers ? demo.interactions / demo.heavy_customers / 2 : 0;
@@ -391,10 +220,17 @@ int Demo(const std::string& dir, const Args& args) {
   return 0;
 }
 
+// Prints `value` as one line of JSON with --json, else as text.
+template <typename T>
+void PrintJsonOrText(const Args& args, const T& value, std::string (*json)(const T&),
+                     std::string (*text)(const T&)) {
+  std::fputs((args.Has("json") ? json(value) + "\n" : text(value)).c_str(), stdout);
+}
+
 int CardCommand(Client& client, const Args& args) {
   CardKey key;
   if (args.Has("id")) {
-    key = CardKey::ById(ParseCount(args, "id", 0));
+    key = CardKey::ById(WholeNumberOption(args, "id", 0));
   } else if (args.Has("phone")) {
     key = CardKey::ByPhone(args.Get("phone"));
   } else if (args.Has("email")) {
@@ -405,21 +241,18 @@ int CardCommand(Client& client, const Args& args) {
     Fail("card needs one of --id, --phone, --email, --ref");
   }
   CardOptions options;
-  options.recent_interactions = static_cast<uint32_t>(ParseCount(args, "recent", 10));
+  options.recent_interactions = static_cast<uint32_t>(WholeNumberOption(args, "recent", 10));
   Result<CustomerCard> card = client.Card(key, options);
   Check(card.status());
-  std::fputs((args.Has("json") ? crm::tools::CardToJson(*card) + "\n"
-                               : crm::tools::CardToText(*card))
-                 .c_str(),
-             stdout);
+  PrintJsonOrText(args, *card, crm::tools::CardToJson, crm::tools::CardToText);
   return 0;
 }
 
 int HistoryCommand(Client& client, const Args& args) {
   HistoryQuery q;
-  q.customer = ParseCount(args, "id", 0);
+  q.customer = WholeNumberOption(args, "id", 0);
   if (q.customer == 0) Fail("history needs --id N");
-  q.limit = static_cast<uint32_t>(ParseCount(args, "limit", 20));
+  q.limit = static_cast<uint32_t>(WholeNumberOption(args, "limit", 20));
   q.cursor = args.Get("cursor");
   if (args.Has("only")) {
     std::string only = args.Get("only");
@@ -429,15 +262,12 @@ int HistoryCommand(Client& client, const Args& args) {
     q.interactions = only == "interactions";
     q.transactions = only == "transactions";
   }
-  for (const std::string& name : SplitList(args.Get("channel"))) {
+  for (const std::string& name : crm::tools::SplitNonEmpty(args.Get("channel"), ',')) {
     q.channel_mask |= 1u << static_cast<unsigned>(ParseEnum("channel", name, Channel::kSurvey));
   }
   Result<HistoryPage> page = client.History(q);
   Check(page.status());
-  std::fputs((args.Has("json") ? crm::tools::HistoryToJson(*page) + "\n"
-                               : crm::tools::HistoryToText(*page))
-                 .c_str(),
-             stdout);
+  PrintJsonOrText(args, *page, crm::tools::HistoryToJson, crm::tools::HistoryToText);
   return 0;
 }
 
@@ -454,7 +284,7 @@ int RecordCommand(Client& client, const std::string& verb, const Args& args) {
                 static_cast<unsigned long long>(*id));
     return 0;
   }
-  Id id = ParseCount(args, "id", 0);
+  Id id = WholeNumberOption(args, "id", 0);
   if (id == 0) Fail(verb + " needs --id N");
   if (verb == "delete") {
     Check(client.Delete(kind, id, args.Has("cascade")));
@@ -529,11 +359,11 @@ int main(int argc, char** argv) {
       {"report", [&](Client& c) { return crm::tools::ReportCommand(c, args); }},
   };
   if (crm::tools::IsAdminCommand(command)) {
-    std::unique_ptr<Client> client = Open(args, data_dir);
+    std::unique_ptr<Client> client = crm::tools::OpenClient(args, data_dir);
     return crm::tools::RunAdminCommand(*client, args);
   }
   auto it = kCommands.find(command);
   if (it == kCommands.end()) Fail("unknown command \"" + command + "\" (see crmctl --help)");
-  std::unique_ptr<Client> client = Open(args, data_dir);
+  std::unique_ptr<Client> client = crm::tools::OpenClient(args, data_dir);
   return it->second(*client);
 }

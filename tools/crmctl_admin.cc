@@ -19,14 +19,14 @@ using crm::client::Client;
 
 using Options = CommandArgs;
 
-// "2026-12-01" or "2026-12-01T09:30[:15]" (UTC) -> microseconds.
+// An option's time: ParseTimeText's forms ("2026-12-01", "2026-12-01T09:30",
+// "2026-12-01T09:30:15Z", microseconds); fails on anything else.
 Micros Time(const std::string& name, const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  int n = std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec);
-  if (n != 3 && n != 5 && n != 6) {
+  Micros t = 0;
+  if (!ParseTimeText(text, &t)) {
     Fail("--" + name + " takes a time such as 2026-12-01 or 2026-12-01T09:30 (UTC)");
   }
-  return UtcToMicros(y, mo, d, h, mi, sec);
+  return t;
 }
 
 std::string Iso(Micros t) {

@@ -1,11 +1,11 @@
-// The parsed crmctl command line and the error exit shared by crmctl's
-// command files (crmctl.cc, crmctl_admin.cc, crmctl_data.cc, crmctl_value.cc).
+// The crmctl command line, read the same way by every command file
+// (crmctl.cc, crmctl_admin.cc, crmctl_data.cc, crmctl_value.cc): the parser,
+// the error exit, and the readers of option values.
 #pragma once
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,36 +29,45 @@ struct CommandArgs {
   }
 };
 
+// How a family of commands reads its command line.
+struct CommandSyntax {
+  std::string usage;                // printed on stdout for -h or --help, which exit 0
+  std::vector<std::string> flags;   // options that take no value
+  std::vector<std::string> lists;   // repeated, their values are joined with commas
+  bool keep_repeats = false;        // any other repeated option: keep every value (or the last)
+};
+
+// Reads argv: "--name value", "--name=value", bare flags, and words (any
+// argument not starting with "--", "-" among them). Fails when an option
+// other than a flag has no value.
+CommandArgs ParseCommandLine(int argc, char** argv, const CommandSyntax& syntax);
+
+// The command: argv's first word, skipping the values of the global options
+// (--data, --server, --token) given before it; "" when there is none.
+std::string CommandWord(int argc, char** argv);
+
 // Prints "crmctl: <message>" on stderr and exits with status 2.
-[[noreturn]] inline void Fail(const std::string& message) {
-  std::fprintf(stderr, "crmctl: %s\n", message.c_str());
-  std::exit(2);
-}
+[[noreturn]] void Fail(const std::string& message);
 
 // Fails with the status' text unless it is ok.
-inline void Check(const engine::Status& s) {
-  if (!s.ok()) Fail(s.ToString());
-}
+void Check(const engine::Status& s);
+
+// `text` as a whole number from 0 to `max`; nullopt for anything else
+// ("", "-1", "12x", too large).
+std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max = UINT64_MAX);
+// `text` as a finite number; nullopt for anything else.
+std::optional<double> Number(const std::string& text);
+// "--NAME takes a whole number, not \"TEXT\"" (and the same for a number).
+std::string WholeNumberError(const std::string& name, const std::string& text);
+std::string NumberError(const std::string& name, const std::string& text);
 
 // The value of option `name` as a whole number; fails on anything else.
-inline uint64_t ParseWholeNumber(const std::string& name, const std::string& text) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || text[0] == '-') {
-    Fail("--" + name + " takes a whole number, not \"" + text + "\"");
-  }
-  return v;
-}
+uint64_t ParseWholeNumber(const std::string& name, const std::string& text);
+// Option `name` as a whole number, or `fallback` when it was not given.
+uint64_t WholeNumberOption(const CommandArgs& args, const std::string& name, uint64_t fallback);
 
 // The token for crmd: --token, else $CRM_TOKEN, else DATA_DIR/admin.token
 // ("" when none of these is there).
-inline std::string ReadToken(const CommandArgs& args, const std::string& data_dir) {
-  if (args.Has("token")) return args.Get("token");
-  if (const char* t = std::getenv("CRM_TOKEN"); t && *t) return t;
-  std::ifstream file(data_dir + "/admin.token");
-  std::string token;
-  std::getline(file, token);
-  return token;
-}
+std::string ReadToken(const CommandArgs& args, const std::string& data_dir);
 
 }  // namespace crm::tools

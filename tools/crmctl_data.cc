@@ -10,8 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +17,7 @@
 #include "crm/client/client.h"
 #include "crm/engine/backup.h"
 #include "crmctl_args.h"
+#include "crmctl_client.h"
 #include "data_dir.h"
 #include "data_ops.h"
 
@@ -56,34 +55,13 @@ ENTITY is customer, contact, interaction, transaction, opportunity, contract, ta
 using DataArgs = CommandArgs;
 
 DataArgs Parse(int argc, char** argv) {
-  static const std::vector<std::string> kFlags = {"dry-run", "keep-ids", "single-file",
-                                                  "no-compact", "checksums-only", "json"};
-  DataArgs args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::fputs(kDataUsage, stdout);
-      std::exit(0);
-    }
-    if (a.rfind("--", 0) != 0 || a == "-") {
-      args.words.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2);
-    std::string value;
-    if (auto eq = name.find('='); eq != std::string::npos && name.compare(0, 4, "map=") != 0) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (name.compare(0, 4, "map=") == 0) {
-      value = name.substr(4);
-      name = "map";
-    } else if (std::find(kFlags.begin(), kFlags.end(), name) == kFlags.end()) {
-      if (i + 1 >= argc) Fail("--" + name + " needs a value");
-      value = argv[++i];
-    }
-    args.values.emplace(name, value);
-  }
-  return args;
+  static const CommandSyntax kSyntax = {
+      .usage = kDataUsage,
+      .flags = {"dry-run", "keep-ids", "single-file", "no-compact", "checksums-only", "json"},
+      .lists = {},
+      .keep_repeats = true,  // --map may repeat
+  };
+  return ParseCommandLine(argc, argv, kSyntax);
 }
 
 EntityKind ParseKind(const std::string& text) {
@@ -95,37 +73,9 @@ EntityKind ParseKind(const std::string& text) {
   return kind;
 }
 
-std::unique_ptr<Client> ConnectRemote(const std::string& address, const std::string& token) {
-  client::RemoteOptions remote;
-  remote.host = address;
-  remote.port = 7411;
-  if (auto colon = address.rfind(':'); colon != std::string::npos) {
-    remote.host = address.substr(0, colon);
-    remote.port = static_cast<uint16_t>(std::strtoul(address.substr(colon + 1).c_str(), nullptr, 10));
-  }
-  remote.token = token;
-  // Large writes and backups take a while; the defaults are for interactive calls.
-  remote.request_timeout = std::chrono::hours(2);
-  auto client = Client::Connect(remote);
-  if (!client.ok()) Fail("cannot talk to crmd at " + address + ": " + client.status().ToString());
-  return std::move(client).value();
-}
-
-// Embedded on the data directory, or through crmd (--server, or when a crmd
-// holds the directory), as crmctl's other commands.
-std::unique_ptr<Client> OpenClient(const DataArgs& args, const std::string& data_dir) {
-  if (args.Has("server")) return ConnectRemote(args.Get("server"), ReadToken(args, data_dir));
-  client::EmbeddedOptions embedded;
-  embedded.engine.data_dir = data_dir;
-  embedded.local_admin = true;
-  embedded.request_timeout = std::chrono::hours(2);
-  auto client = Client::OpenEmbedded(embedded);
-  if (client.ok()) return std::move(client).value();
-  if (client.status().code() == Code::kInUse) {
-    return ConnectRemote("127.0.0.1:7411", ReadToken(args, data_dir));
-  }
-  Fail("cannot open " + data_dir + ": " + client.status().ToString());
-}
+// The deadline of one call: large writes and backups take a while, and the
+// clients' defaults are for interactive calls.
+constexpr std::chrono::hours kDataCallTimeout{2};
 
 // A progress line on stderr, only when stderr is a terminal: a bar, the
 // rate and the time left.
@@ -189,7 +139,7 @@ ImportOptions ImportOptionsFrom(const DataArgs& args) {
   if (dup != "report" && dup != "skip") Fail("--on-duplicate takes report or skip");
   options.skip_duplicates = dup == "skip";
   if (args.Has("batch")) {
-    options.batch_rows = std::strtoul(args.Get("batch").c_str(), nullptr, 10);
+    options.batch_rows = WholeNumber(args.Get("batch"), 100000).value_or(0);
     if (options.batch_rows == 0 || options.batch_rows > 100000) Fail("--batch takes 1..100000");
   }
   auto range = args.values.equal_range("map");
@@ -260,7 +210,7 @@ int ImportCommand(const DataArgs& args, const std::string& data_dir) {
     std::string dir = args.Get("dir");
     Format format = args.Has("format") ? FormatFor(args, "") : Format::kJsonl;
     options.keep_ids = true;
-    client = OpenClient(args, data_dir);
+    client = OpenClient(args, data_dir, kDataCallTimeout);
     bool any = false;
     for (EntityKind kind : ImportOrder()) {
       std::string path = dir + "/" + ExportFileName(kind, format);
@@ -276,7 +226,7 @@ int ImportCommand(const DataArgs& args, const std::string& data_dir) {
   } else {
     if (args.words.size() != 3) Fail("usage: crmctl import ENTITY FILE [options] (see crmctl data --help)");
     options.kind = ParseKind(args.words[1]);
-    client = OpenClient(args, data_dir);
+    client = OpenClient(args, data_dir, kDataCallTimeout);
     ImportReport r = ImportFile(*client, args, options, args.words[2], errors_out, &shown);
     failed += r.failed;
     total_errors += r.errors.size();
@@ -313,7 +263,7 @@ int ExportCommand(const DataArgs& args, const std::string& data_dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) Fail("cannot create " + dir + ": " + ec.message());
-    auto client = OpenClient(args, data_dir);
+    auto client = OpenClient(args, data_dir, kDataCallTimeout);
     for (EntityKind kind : ImportOrder()) {
       ExportOne(*client, kind, format, dir + "/" + ExportFileName(kind, format));
     }
@@ -321,7 +271,7 @@ int ExportCommand(const DataArgs& args, const std::string& data_dir) {
   }
   if (args.words.size() != 3) Fail("usage: crmctl export ENTITY FILE|- [--format csv|jsonl]");
   EntityKind kind = ParseKind(args.words[1]);
-  auto client = OpenClient(args, data_dir);
+  auto client = OpenClient(args, data_dir, kDataCallTimeout);
   return ExportOne(*client, kind, FormatFor(args, args.words[2]), args.words[2]);
 }
 
@@ -332,7 +282,7 @@ int BackupCommand(const DataArgs& args, const std::string& data_dir) {
   if (options.path.size() > 1 && options.path.back() == '/') options.path.pop_back();
   options.single_file = args.Has("single-file");
   options.compact = !args.Has("no-compact");
-  auto client = OpenClient(args, data_dir);
+  auto client = OpenClient(args, data_dir, kDataCallTimeout);
   Result<BackupInfo> info = client->Backup(options);
   if (!info.ok()) Fail("backup failed: " + info.status().ToString());
   std::printf("backup written in %.2f s: %s (%" PRIu64 " bytes, xxh3-64 %016" PRIx64
@@ -369,20 +319,7 @@ int VerifyCommand(const DataArgs& args) {
 }  // namespace
 
 bool RunDataCommand(int argc, char** argv, int* exit_code) {
-  std::string command;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
-      // Skip the value of a global option given before the command.
-      if (a.find('=') == std::string::npos &&
-          (a == "--data" || a == "--server" || a == "--token")) {
-        ++i;
-      }
-      continue;
-    }
-    command = a;
-    break;
-  }
+  const std::string command = CommandWord(argc, argv);
   static const std::vector<std::string> kCommands = {"import", "export", "backup", "restore",
                                                      "verify", "data"};
   if (std::find(kCommands.begin(), kCommands.end(), command) == kCommands.end()) return false;

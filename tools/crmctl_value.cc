@@ -39,21 +39,15 @@ void OnlyOptions(const Options& o, std::initializer_list<const char*> allowed,
 }
 
 double ParseDouble(const std::string& name, const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !std::isfinite(v)) {
-    throw CommandError("--" + name + " takes a number, not \"" + text + "\"");
-  }
-  return v;
+  std::optional<double> v = Number(text);
+  if (!v) throw CommandError(NumberError(name, text));
+  return *v;
 }
 
 uint32_t ParseUint(const std::string& name, const std::string& text) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || text[0] == '-' || v > 0xffffffffull) {
-    throw CommandError("--" + name + " takes a whole number, not \"" + text + "\"");
-  }
-  return static_cast<uint32_t>(v);
+  std::optional<uint64_t> v = WholeNumber(text, UINT32_MAX);
+  if (!v) throw CommandError(WholeNumberError(name, text));
+  return static_cast<uint32_t>(*v);
 }
 
 uint32_t UintOption(const Options& o, const std::string& name, uint32_t fallback) {
@@ -92,13 +86,7 @@ Factor ParseFactor(const std::string& option, const std::string& name) {
 // are stored as minor units.
 void ApplyFactorList(const std::string& option, const std::string& list,
                      std::array<double, kFactorCount>* values, bool money_in_units) {
-  size_t start = 0;
-  while (start < list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    const std::string item = list.substr(start, comma - start);
-    start = comma + 1;
-    if (item.empty()) continue;
+  for (const std::string& item : SplitNonEmpty(list, ',')) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos) {
       throw CommandError("--" + option + " takes FACTOR=NUMBER pairs such as revenue=0.4, not \"" +

@@ -1,11 +1,15 @@
 // Records as text: a strict JSON reader, RFC 4180 CSV, and the table of
-// fields each record kind has, shared by export and import so that what one
-// writes the other reads back exactly.
+// fields each record kind has. Export and import share the table, so that
+// what one writes the other reads back exactly; crmctl's JSON output and its
+// create/update flags read it too.
 //
-// Field names are those of crmctl's JSON output (card_format.cc), nested
-// objects flattened with dots in CSV headers ("region.country",
-// "amount.minor_units"). Every record also carries the server-owned fields
-// revision, created_at and updated_at, so an export holds the whole record.
+// Field names are those of crmctl's JSON output, nested objects flattened
+// with dots in CSV headers ("region.country", "amount.minor_units"). Every
+// record also carries the server-owned fields revision, created_at and
+// updated_at, so an export holds the whole record.
+//
+// record_io.cc holds the JSON, CSV and time formats; record_fields.cc the
+// table and what reads it whole.
 //
 // Thread-safety: the functions and tables here are immutable after first use
 // and may be used from any thread.
@@ -81,13 +85,57 @@ class CsvReader {
 // `field` as a CSV field, quoted when it must be.
 void AppendCsvField(std::string_view field, std::string* out);
 
-// ---- fields of each record kind
+// The non-empty pieces of `text` between `separator`s: "a,,b," -> {"a", "b"}.
+std::vector<std::string> SplitNonEmpty(std::string_view text, char separator);
 
-// One field of a record kind: how to read it from a JSON value or a CSV cell
-// and how to write it.
+// ---- the fields of each record kind
+//
+// One table per record kind lists its fields once, in export order (id
+// first, created_at and updated_at last). Export and import, crmctl's JSON
+// output (card, get, history, users) and crmctl's create/update flags all
+// read it: a new record field is one line in record_fields.cc.
+
+// What a field holds. It decides how a crmctl flag's text becomes the value.
+enum class FieldType : uint8_t {
+  kUnsigned,  // a whole number from 0: ids, counts, percents
+  kSigned,    // a whole number; money in minor units
+  kTime,      // microseconds since 1970; also ISO 8601 UTC text
+  kText,
+  kList,      // strings: a JSON array, a CSV cell "a;b", a flag "a,b"
+  kEnum,      // one of the value names in model.h
+  kBool,
+  kCurrency,  // an ISO 4217 code
+  kObject,    // a JSON object of strings (attributes)
+  kArray,     // a JSON array of objects (relations)
+};
+
+// When crmctl's JSON output (card, get, history, users) shows a field.
+enum class CardShows : uint8_t {
+  kAlways,
+  kNever,
+  kIndividuals,  // only on an individual customer (gender, birth year, ...)
+};
+
+// An older crmctl flag name that still sets a field.
+struct FlagAlias {
+  std::string flag;          // without the dashes: "size", "tax-id"
+  bool major_units = false;  // money in major units ("1234.50") for a minor-units field
+};
+
+// One field of a record kind: how to read it from a JSON value, a CSV cell or
+// a crmctl flag, and how to write it.
 struct FieldSpec {
-  std::string name;       // dotted path: "name", "region.city"
+  std::string name;  // dotted path: "name", "region.city"
+  FieldType type = FieldType::kText;
   bool required = false;  // a row without it is refused
+  // Export writes it and import reads it. False only for a field that export
+  // has never carried (a contract's owner), so that the files keep their form.
+  bool exported = true;
+  // crmctl create/update set it with --FlagName(name) or an alias. False for
+  // the fields the server owns (id, revision, created_at, updated_at).
+  bool flag = true;
+  CardShows card = CardShows::kAlways;
+  std::vector<FlagAlias> aliases;
   // Sets the field from a JSON value (a string is accepted for any field:
   // that is what a CSV cell is). Returns InvalidArgument naming what is wrong.
   std::function<engine::Status(engine::Record&, const JsonValue&)> set;
@@ -97,14 +145,40 @@ struct FieldSpec {
   std::function<std::string(const engine::Record&)> cell;
 };
 
-// The fields of `kind`, in export order (id first).
+// Every field of `kind`, in export order.
+const std::vector<FieldSpec>& AllFieldsOf(engine::EntityKind kind);
+// The fields that export writes and import reads, in export order (id first).
 const std::vector<FieldSpec>& FieldsOf(engine::EntityKind kind);
+
+// The crmctl flag of a field, without the dashes: dots and underscores
+// become dashes ("tax_id" -> "tax-id", "region.city" -> "region-city").
+std::string FlagName(std::string_view field_name);
+
+// The field of `kind` that crmctl flag `flag` (without the dashes) sets, by
+// its FlagName or an alias; nullptr when there is none. *major_units is set
+// when the flag takes money in major units.
+const FieldSpec* FieldOfFlag(engine::EntityKind kind, std::string_view flag, bool* major_units);
+
+// Sets `field` of `record` from a flag's text: a list is comma-separated,
+// money in major units when `major_units` ("1234.5" -> 123450), anything
+// else as a CSV cell. InvalidArgument says what is wrong.
+engine::Status SetFromFlag(const FieldSpec& field, bool major_units, const std::string& text,
+                           engine::Record* record);
 
 // An empty record of `kind`.
 engine::Record EmptyRecordOf(engine::EntityKind kind);
 
 // The record as one JSON line: {"kind":"customer","record":{...}} (no newline).
 std::string RecordToJsonLine(const engine::Record& record);
+
+// Which fields a record's JSON object holds.
+enum class JsonFields : uint8_t {
+  kExport,  // the fields of FieldsOf()
+  kCard,    // the fields crmctl's JSON output shows (FieldSpec::card)
+};
+// Appends the record's fields as one JSON object, nested where the names are
+// dotted ({"region":{"city":..}}).
+void AppendRecordJson(const engine::Record& record, JsonFields which, std::string* out);
 
 // Reads a record of `kind` from a JSON object: either {"kind":..,"record":{..}}
 // (the export form; the kind must match) or the record object itself. Unknown
