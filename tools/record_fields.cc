@@ -487,7 +487,7 @@ void ContractFields(Builder<Contract>& b) {
   b.Time("end_at", &Contract::end_at).aliases = {{"end"}};
   b.Text("payment_terms", &Contract::payment_terms).aliases = {{"terms"}};
   b.Signed("paid_minor_units", &Contract::paid_minor_units).aliases = {{"paid", true}};
-  b.Unsigned<Id>("owner", &Contract::owner).exported = false;
+  b.Unsigned<Id>("owner", &Contract::owner);
 }
 
 void TaskFields(Builder<Task>& b) {

@@ -326,6 +326,14 @@ void RoundTrip(Format format) {
     c->attributes = {{"note", "line one\nline \"two\", with comma"}};
     c->revision = 0;
     ASSERT_TRUE(engine->Update({}, *c).ok());
+    // A contract with an owner: the owner travels too.
+    auto users = engine->ListUsers();
+    ASSERT_FALSE(users.empty());
+    auto contract = engine->GetContract(1);
+    ASSERT_TRUE(contract.ok());
+    contract->owner = users.back().id;
+    contract->revision = 0;
+    ASSERT_TRUE(engine->Update({}, *contract).ok());
     // A deleted record leaves a gap in the ids.
     ASSERT_TRUE(engine->Delete({}, EntityKind::kTask, 5).ok());
   }
