@@ -16,6 +16,7 @@
 #include <span>
 
 #include "crm.capnp.h"
+#include "crm/engine/thread_annotations.h"
 #include "crm/protocol/asio.h"
 #include "listen.h"
 
@@ -98,15 +99,15 @@ class Server::Impl {
   Impl(FrameHandler handler, ServerOptions options)
       : handler_(std::move(handler)), options_(std::move(options)) {}
 
-  engine::Result<uint16_t> Start();
-  void Stop();
-  void Wait();
-  ServerStats stats() const;
+  engine::Result<uint16_t> Start() CRM_EXCLUDES(mu_);
+  void Stop() CRM_EXCLUDES(mu_);
+  void Wait() CRM_EXCLUDES(mu_);
+  ServerStats stats() const CRM_EXCLUDES(mu_);
 
   asio::awaitable<void> AcceptLoop();
   // Samples the request totals once a second, for the stats' rates.
   asio::awaitable<void> TickLoop();
-  void ConnectionGone();
+  void ConnectionGone() CRM_EXCLUDES(mu_);
   void AddQueued(int64_t delta, uint64_t connection_queued) {
     queued_bytes_ += static_cast<uint64_t>(delta);
     uint64_t seen = queued_bytes_max_.load();
@@ -129,13 +130,13 @@ class Server::Impl {
   asio::steady_timer ticker_{acceptor_strand_};
   std::vector<std::thread> threads_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;                                     // guarded by mu_
-  bool stopping_ = false;                                    // guarded by mu_
-  bool stopped_ = false;                                     // guarded by mu_
-  size_t live_connections_ = 0;                              // guarded by mu_; not yet destroyed
-  std::vector<std::weak_ptr<Connection>> weak_connections_;  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // signalled when stopped_ or live_connections_ changes
+  bool started_ CRM_GUARDED_BY(mu_) = false;
+  bool stopping_ CRM_GUARDED_BY(mu_) = false;
+  bool stopped_ CRM_GUARDED_BY(mu_) = false;
+  size_t live_connections_ CRM_GUARDED_BY(mu_) = 0;  // not yet destroyed
+  std::vector<std::weak_ptr<Connection>> weak_connections_ CRM_GUARDED_BY(mu_);
 
   std::atomic<uint64_t> connections_total_{0};
   std::atomic<uint64_t> requests_{0};
@@ -530,7 +531,7 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
 
 engine::Result<uint16_t> Server::Impl::Start() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return engine::Status::Internal("Server::Start() called twice");
     started_ = true;
   }
@@ -539,10 +540,10 @@ engine::Result<uint16_t> Server::Impl::Start() {
       !s.ok()) {
     if (s.code() == engine::Code::kUnavailable) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         stopped_ = true;
       }
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     return s;
   }
@@ -586,7 +587,7 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
                                            });
     bool refuse = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       refuse = stopping_;
       if (live_connections_ >= options_.max_connections) {
         connection->Reject("the server is at its limit of " +
@@ -620,22 +621,22 @@ asio::awaitable<void> Server::Impl::TickLoop() {
 
 void Server::Impl::ConnectionGone() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     --live_connections_;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Server::Impl::Stop() {
   std::vector<std::shared_ptr<Connection>> live;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (!started_ || stopped_) {
       stopped_ = true;
       return;
     }
     if (stopping_) {
-      cv_.wait(lock, [this] { return stopped_; });
+      cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) { return stopped_; });
       return;
     }
     stopping_ = true;
@@ -652,8 +653,9 @@ void Server::Impl::Stop() {
   for (auto& c : live) asio::post(c->strand(), [c] { c->BeginStop(); });
   live.clear();  // the connections go once they are done
   {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, options_.stop_timeout, [this] { return live_connections_ == 0; })) {
+    MutexLock lock(mu_);
+    if (!cv_.WaitFor(lock, options_.stop_timeout,
+                     [this]() CRM_REQUIRES(mu_) { return live_connections_ == 0; })) {
       LogLine("crm server: " + std::to_string(live_connections_) +
               " connections still busy after the stop timeout; closing them");
       for (auto& w : weak_connections_) {
@@ -666,8 +668,8 @@ void Server::Impl::Stop() {
   for (auto& c : live) asio::post(c->strand(), [c] { c->Abort(); });
   live.clear();
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return live_connections_ == 0; });
+    MutexLock lock(mu_);
+    cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) { return live_connections_ == 0; });
   }
   work_.clear();
   for (auto& io : ios_) io->stop();
@@ -676,21 +678,21 @@ void Server::Impl::Stop() {
   LogLine("crm server: stopped; " + std::to_string(connections_total_.load()) +
           " connections and " + std::to_string(requests_.load()) + " requests served");
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopped_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Server::Impl::Wait() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return stopped_; });
+  MutexLock lock(mu_);
+  cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) { return stopped_; });
 }
 
 ServerStats Server::Impl::stats() const {
   ServerStats s;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     s.connections = live_connections_;
   }
   s.connections_total = connections_total_.load();
