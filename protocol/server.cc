@@ -424,8 +424,11 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
   // once) and every complete frame is handled in place: frames are whole
   // words long, so each one starts aligned, and the handler reads a frame
   // only during the call.
+  // Held as uint64_t: capnp::word is not copyable under clang, which
+  // std::vector needs to grow; the frames handed on are viewed as words.
   constexpr size_t kReadChunk = 64 * 1024;
-  std::vector<capnp::word> in(kReadChunk / sizeof(capnp::word));
+  static_assert(sizeof(uint64_t) == sizeof(capnp::word));
+  std::vector<uint64_t> in(kReadChunk / sizeof(capnp::word));
   size_t begin = 0, end = 0;  // byte offsets of the unhandled bytes
   if (!reject_.empty()) {
     server_.refused_frames_++;
@@ -461,8 +464,9 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         }
       }
       if (end - begin >= need && need > 4) {
-        kj::ArrayPtr<const capnp::word> frame(in.data() + begin / sizeof(capnp::word),
-                                              need / sizeof(capnp::word));
+        kj::ArrayPtr<const capnp::word> frame(
+            reinterpret_cast<const capnp::word*>(in.data()) + begin / sizeof(capnp::word),
+            need / sizeof(capnp::word));
         begin += need;
         if (begin == end) begin = end = 0;
         const uint64_t seq = NewSlot();
@@ -497,7 +501,7 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         bytes = reinterpret_cast<uint8_t*>(in.data());
       } else if (end == 0 && in.size() * sizeof(capnp::word) > 16 * kReadChunk) {
         // A large frame has passed: give its buffer back.
-        in.assign(kReadChunk / sizeof(capnp::word), capnp::word());
+        in.assign(kReadChunk / sizeof(capnp::word), 0);
         bytes = reinterpret_cast<uint8_t*>(in.data());
       }
       const size_t room = in.size() * sizeof(capnp::word) - end;
