@@ -1,6 +1,9 @@
 // Handler: turns one request frame into one response frame. It knows no
 // sockets (the server reads and writes frames; the embedded client calls it
 // directly), so every rule of the protocol is testable without a network.
+// Each operation (its request arm, stats name, role rule and handler
+// function) is described once, in protocol/ops/; the handler authenticates
+// the session, finds the operation by the request's arm and counts it.
 //
 // Thread-safety: Handle() may be called from many threads at once, each with
 // its own Session. A Session belongs to one connection and is touched only by

@@ -1,7 +1,8 @@
 // Server statistics: request counts, errors, rates and latency percentiles
-// per kind of request (a slot: one per operation, named by the operation
-// table of protocol/ops/, and "other" for unreadable or unknown requests), plus the figures of the store and the process, and
-// their Prometheus text form.
+// per kind of request, plus the figures of the store and the process, and
+// their Prometheus text form. The kinds are slots named by their user: the
+// handler has one per operation (named in protocol/ops/) and "other" for
+// unreadable or unknown requests.
 //
 // RequestStats::Record() is lock-free: each recording thread (io threads,
 // the engine's writer thread for writes) owns a shard of plain counters and
