@@ -108,6 +108,16 @@ class Server::Impl {
   // Samples the request totals once a second, for the stats' rates.
   asio::awaitable<void> TickLoop();
   void ConnectionGone() CRM_EXCLUDES(mu_);
+  // Around a post to a connection's strand from another thread.
+  void BeginPost() CRM_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    ++posts_in_flight_;
+  }
+  void EndPost() CRM_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    --posts_in_flight_;
+    cv_.NotifyAll();  // under the lock: Stop() cannot return before this
+  }
   void AddQueued(int64_t delta, uint64_t connection_queued) {
     queued_bytes_ += static_cast<uint64_t>(delta);
     uint64_t seen = queued_bytes_max_.load();
@@ -131,12 +141,15 @@ class Server::Impl {
   std::vector<std::thread> threads_;
 
   mutable Mutex mu_;
-  CondVar cv_;  // signalled when stopped_ or live_connections_ changes
+  CondVar cv_;  // signalled when stopped_, live_connections_ or posts_in_flight_ changes
   bool started_ CRM_GUARDED_BY(mu_) = false;
   bool stopping_ CRM_GUARDED_BY(mu_) = false;
   bool stopped_ CRM_GUARDED_BY(mu_) = false;
   size_t live_connections_ CRM_GUARDED_BY(mu_) = 0;  // not yet destroyed
   std::vector<std::weak_ptr<Connection>> weak_connections_ CRM_GUARDED_BY(mu_);
+  // Replies being posted from other threads (the engine's writer): the io
+  // contexts, and the strands' service, must outlive them.
+  size_t posts_in_flight_ CRM_GUARDED_BY(mu_) = 0;
 
   std::atomic<uint64_t> connections_total_{0};
   std::atomic<uint64_t> requests_{0};
@@ -222,12 +235,18 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
       }
       // From the engine's writer thread: hand the frame over to the strand.
       // The closure gives its reference away, so the connection is never
-      // destroyed on the writer thread.
+      // destroyed on the writer thread. The server outlives the post (and
+      // the copy of the strand it makes): Stop() waits for it.
       auto shared = std::make_shared<kj::Array<capnp::word>>(std::move(frame));
-      auto strand = self->strand_;
-      asio::post(strand, [self = std::move(self), seq, shared, close]() mutable {
-        self->Complete(seq, std::move(*shared), close);
-      });
+      Impl& server = self->server_;
+      server.BeginPost();
+      {
+        auto strand = self->strand_;
+        asio::post(strand, [self = std::move(self), seq, shared, close]() mutable {
+          self->Complete(seq, std::move(*shared), close);
+        });
+      }
+      server.EndPost();
     };
   }
 
@@ -673,7 +692,9 @@ void Server::Impl::Stop() {
   live.clear();
   {
     MutexLock lock(mu_);
-    cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) { return live_connections_ == 0; });
+    cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) {
+      return live_connections_ == 0 && posts_in_flight_ == 0;
+    });
   }
   work_.clear();
   for (auto& io : ios_) io->stop();
