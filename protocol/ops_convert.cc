@@ -1,12 +1,13 @@
 #include "crm/protocol/ops_convert.h"
 
+#include <string>
+
+#include "convert_internal.h"
 #include "crm/protocol/convert.h"
 
 namespace crm::protocol {
 
-namespace {
-std::string ToString(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
-}  // namespace
+using internal::ToString;
 
 void ToWire(const engine::AuditQuery& query, wire::Request::AuditLog::Builder out) {
   out.setAfter(query.after);

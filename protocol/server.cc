@@ -16,6 +16,7 @@
 #include <span>
 
 #include "crm.capnp.h"
+#include "crm/engine/thread_annotations.h"
 #include "crm/protocol/asio.h"
 #include "listen.h"
 
@@ -98,15 +99,25 @@ class Server::Impl {
   Impl(FrameHandler handler, ServerOptions options)
       : handler_(std::move(handler)), options_(std::move(options)) {}
 
-  engine::Result<uint16_t> Start();
-  void Stop();
-  void Wait();
-  ServerStats stats() const;
+  engine::Result<uint16_t> Start() CRM_EXCLUDES(mu_);
+  void Stop() CRM_EXCLUDES(mu_);
+  void Wait() CRM_EXCLUDES(mu_);
+  ServerStats stats() const CRM_EXCLUDES(mu_);
 
   asio::awaitable<void> AcceptLoop();
   // Samples the request totals once a second, for the stats' rates.
   asio::awaitable<void> TickLoop();
-  void ConnectionGone();
+  void ConnectionGone() CRM_EXCLUDES(mu_);
+  // Around a post to a connection's strand from another thread.
+  void BeginPost() CRM_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    ++posts_in_flight_;
+  }
+  void EndPost() CRM_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    --posts_in_flight_;
+    cv_.NotifyAll();  // under the lock: Stop() cannot return before this
+  }
   void AddQueued(int64_t delta, uint64_t connection_queued) {
     queued_bytes_ += static_cast<uint64_t>(delta);
     uint64_t seen = queued_bytes_max_.load();
@@ -129,13 +140,16 @@ class Server::Impl {
   asio::steady_timer ticker_{acceptor_strand_};
   std::vector<std::thread> threads_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;                                     // guarded by mu_
-  bool stopping_ = false;                                    // guarded by mu_
-  bool stopped_ = false;                                     // guarded by mu_
-  size_t live_connections_ = 0;                              // guarded by mu_; not yet destroyed
-  std::vector<std::weak_ptr<Connection>> weak_connections_;  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // signalled when stopped_, live_connections_ or posts_in_flight_ changes
+  bool started_ CRM_GUARDED_BY(mu_) = false;
+  bool stopping_ CRM_GUARDED_BY(mu_) = false;
+  bool stopped_ CRM_GUARDED_BY(mu_) = false;
+  size_t live_connections_ CRM_GUARDED_BY(mu_) = 0;  // not yet destroyed
+  std::vector<std::weak_ptr<Connection>> weak_connections_ CRM_GUARDED_BY(mu_);
+  // Replies being posted from other threads (the engine's writer): the io
+  // contexts, and the strands' service, must outlive them.
+  size_t posts_in_flight_ CRM_GUARDED_BY(mu_) = 0;
 
   std::atomic<uint64_t> connections_total_{0};
   std::atomic<uint64_t> requests_{0};
@@ -221,12 +235,18 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
       }
       // From the engine's writer thread: hand the frame over to the strand.
       // The closure gives its reference away, so the connection is never
-      // destroyed on the writer thread.
+      // destroyed on the writer thread. The server outlives the post (and
+      // the copy of the strand it makes): Stop() waits for it.
       auto shared = std::make_shared<kj::Array<capnp::word>>(std::move(frame));
-      auto strand = self->strand_;
-      asio::post(strand, [self = std::move(self), seq, shared, close]() mutable {
-        self->Complete(seq, std::move(*shared), close);
-      });
+      Impl& server = self->server_;
+      server.BeginPost();
+      {
+        auto strand = self->strand_;
+        asio::post(strand, [self = std::move(self), seq, shared, close]() mutable {
+          self->Complete(seq, std::move(*shared), close);
+        });
+      }
+      server.EndPost();
     };
   }
 
@@ -423,8 +443,11 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
   // once) and every complete frame is handled in place: frames are whole
   // words long, so each one starts aligned, and the handler reads a frame
   // only during the call.
+  // Held as uint64_t: capnp::word is not copyable under clang, which
+  // std::vector needs to grow; the frames handed on are viewed as words.
   constexpr size_t kReadChunk = 64 * 1024;
-  std::vector<capnp::word> in(kReadChunk / sizeof(capnp::word));
+  static_assert(sizeof(uint64_t) == sizeof(capnp::word));
+  std::vector<uint64_t> in(kReadChunk / sizeof(capnp::word));
   size_t begin = 0, end = 0;  // byte offsets of the unhandled bytes
   if (!reject_.empty()) {
     server_.refused_frames_++;
@@ -460,8 +483,9 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         }
       }
       if (end - begin >= need && need > 4) {
-        kj::ArrayPtr<const capnp::word> frame(in.data() + begin / sizeof(capnp::word),
-                                              need / sizeof(capnp::word));
+        kj::ArrayPtr<const capnp::word> frame(
+            reinterpret_cast<const capnp::word*>(in.data()) + begin / sizeof(capnp::word),
+            need / sizeof(capnp::word));
         begin += need;
         if (begin == end) begin = end = 0;
         const uint64_t seq = NewSlot();
@@ -496,7 +520,7 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
         bytes = reinterpret_cast<uint8_t*>(in.data());
       } else if (end == 0 && in.size() * sizeof(capnp::word) > 16 * kReadChunk) {
         // A large frame has passed: give its buffer back.
-        in.assign(kReadChunk / sizeof(capnp::word), capnp::word());
+        in.assign(kReadChunk / sizeof(capnp::word), 0);
         bytes = reinterpret_cast<uint8_t*>(in.data());
       }
       const size_t room = in.size() * sizeof(capnp::word) - end;
@@ -530,7 +554,7 @@ asio::awaitable<void> Server::Impl::Connection::ReadLoop(
 
 engine::Result<uint16_t> Server::Impl::Start() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return engine::Status::Internal("Server::Start() called twice");
     started_ = true;
   }
@@ -539,10 +563,10 @@ engine::Result<uint16_t> Server::Impl::Start() {
       !s.ok()) {
     if (s.code() == engine::Code::kUnavailable) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         stopped_ = true;
       }
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     return s;
   }
@@ -586,7 +610,7 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
                                            });
     bool refuse = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       refuse = stopping_;
       if (live_connections_ >= options_.max_connections) {
         connection->Reject("the server is at its limit of " +
@@ -620,22 +644,22 @@ asio::awaitable<void> Server::Impl::TickLoop() {
 
 void Server::Impl::ConnectionGone() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     --live_connections_;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Server::Impl::Stop() {
   std::vector<std::shared_ptr<Connection>> live;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (!started_ || stopped_) {
       stopped_ = true;
       return;
     }
     if (stopping_) {
-      cv_.wait(lock, [this] { return stopped_; });
+      cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) { return stopped_; });
       return;
     }
     stopping_ = true;
@@ -652,8 +676,9 @@ void Server::Impl::Stop() {
   for (auto& c : live) asio::post(c->strand(), [c] { c->BeginStop(); });
   live.clear();  // the connections go once they are done
   {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, options_.stop_timeout, [this] { return live_connections_ == 0; })) {
+    MutexLock lock(mu_);
+    if (!cv_.WaitFor(lock, options_.stop_timeout,
+                     [this]() CRM_REQUIRES(mu_) { return live_connections_ == 0; })) {
       LogLine("crm server: " + std::to_string(live_connections_) +
               " connections still busy after the stop timeout; closing them");
       for (auto& w : weak_connections_) {
@@ -666,8 +691,10 @@ void Server::Impl::Stop() {
   for (auto& c : live) asio::post(c->strand(), [c] { c->Abort(); });
   live.clear();
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return live_connections_ == 0; });
+    MutexLock lock(mu_);
+    cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) {
+      return live_connections_ == 0 && posts_in_flight_ == 0;
+    });
   }
   work_.clear();
   for (auto& io : ios_) io->stop();
@@ -676,21 +703,21 @@ void Server::Impl::Stop() {
   LogLine("crm server: stopped; " + std::to_string(connections_total_.load()) +
           " connections and " + std::to_string(requests_.load()) + " requests served");
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopped_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Server::Impl::Wait() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return stopped_; });
+  MutexLock lock(mu_);
+  cv_.Wait(lock, [this]() CRM_REQUIRES(mu_) { return stopped_; });
 }
 
 ServerStats Server::Impl::stats() const {
   ServerStats s;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     s.connections = live_connections_;
   }
   s.connections_total = connections_total_.load();

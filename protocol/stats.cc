@@ -7,15 +7,11 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <utility>
 
 namespace crm::protocol {
 
 namespace {
-
-constexpr std::array<std::string_view, kOpKindCount> kOpNames = {
-    "hello",  "card",        "history",    "get",      "list",  "write", "audit_log",
-    "counts", "create_user", "list_users", "handover", "stats", "other", "value",
-    "scoring", "set_scoring", "report", "scan", "backup", "dry_run"};
 
 std::atomic<uint64_t> next_instance{1};
 
@@ -33,13 +29,9 @@ inline void Bump(std::atomic<uint64_t>& counter, uint64_t delta = 1) {
 
 }  // namespace
 
-std::string_view OpName(OpKind op) {
-  const size_t i = static_cast<size_t>(op);
-  return i < kOpNames.size() ? kOpNames[i] : "other";
-}
-
-RequestStats::RequestStats()
-    : instance_(next_instance.fetch_add(1)), start_(std::chrono::steady_clock::now()) {}
+RequestStats::RequestStats(std::vector<std::string_view> names)
+    : names_(std::move(names)),
+      instance_(next_instance.fetch_add(1)), start_(std::chrono::steady_clock::now()) {}
 
 RequestStats::~RequestStats() = default;
 
@@ -60,22 +52,22 @@ uint64_t RequestStats::BucketUpper(size_t bucket) {
 
 RequestStats::Shard& RequestStats::ShardForThisThread() {
   if (shard_cache.instance == instance_) return *static_cast<Shard*>(shard_cache.shard);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto me = std::this_thread::get_id();
   Shard* shard = nullptr;
   for (auto& [thread, s] : shards_) {
     if (thread == me) shard = s.get();
   }
   if (shard == nullptr) {
-    shards_.emplace_back(me, std::make_unique<Shard>());
+    shards_.emplace_back(me, std::make_unique<Shard>(names_.size()));
     shard = shards_.back().second.get();
   }
   shard_cache = {instance_, shard};
   return *shard;
 }
 
-void RequestStats::Record(OpKind op, uint64_t nanos, bool error) {
-  Op& o = ShardForThisThread().ops[static_cast<size_t>(op)];
+void RequestStats::Record(size_t slot, uint64_t nanos, bool error) {
+  Op& o = ShardForThisThread().ops[slot];
   Bump(o.requests);
   if (error) Bump(o.errors);
   Bump(o.sum, nanos);
@@ -93,14 +85,14 @@ int64_t RequestStats::UptimeMicros() const {
 
 void RequestStats::Tick() {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
-  std::array<uint64_t, kOpKindCount> totals{};
+  MutexLock lock(mu_);
+  std::vector<uint64_t> totals(names_.size());
   for (const auto& [thread, shard] : shards_) {
-    for (size_t k = 0; k < kOpKindCount; ++k) {
+    for (size_t k = 0; k < names_.size(); ++k) {
       totals[k] += shard->ops[k].requests.load(std::memory_order_relaxed);
     }
   }
-  samples_.emplace_back(now, totals);
+  samples_.emplace_back(now, std::move(totals));
   while (samples_.size() > 2 && now - samples_[1].first >= std::chrono::seconds(60)) {
     samples_.pop_front();
   }
@@ -108,11 +100,11 @@ void RequestStats::Tick() {
 
 std::vector<OpStats> RequestStats::Snapshot() const {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<OpStats> out;
-  for (size_t k = 0; k < kOpKindCount; ++k) {
+  for (size_t k = 0; k < names_.size(); ++k) {
     OpStats s;
-    s.name = std::string(kOpNames[k]);
+    s.name = std::string(names_[k]);
     std::vector<uint64_t> buckets(kBuckets);
     uint64_t max = 0;
     for (const auto& [thread, shard] : shards_) {

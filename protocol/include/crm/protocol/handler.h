@@ -1,6 +1,9 @@
 // Handler: turns one request frame into one response frame. It knows no
 // sockets (the server reads and writes frames; the embedded client calls it
 // directly), so every rule of the protocol is testable without a network.
+// Each operation (its request arm, stats name, role rule and handler
+// function) is described once, in protocol/ops/; the handler authenticates
+// the session, finds the operation by the request's arm and counts it.
 //
 // Thread-safety: Handle() may be called from many threads at once, each with
 // its own Session. A Session belongs to one connection and is touched only by
@@ -13,14 +16,18 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <utility>
 
 #include "crm/engine/engine.h"
+#include "crm/engine/thread_annotations.h"
 #include "crm/protocol/framing.h"
 #include "crm/protocol/stats.h"
 
 namespace crm::protocol {
+
+namespace internal {
+class OperationTable;
+}  // namespace internal
 
 // What a connection knows about its peer.
 struct Session {
@@ -59,7 +66,7 @@ class Handler {
   // refresh_store_memory: recompute the store's accounted memory if the
   // figure is older than a minute (O(records) under the store's shared
   // lock); false reports the last figure, never walking the store.
-  StatsSnapshot Stats(bool refresh_store_memory);
+  StatsSnapshot Stats(bool refresh_store_memory) CRM_EXCLUDES(memory_mu_);
   RequestStats& request_stats() { return request_stats_; }
   // Where Stats() finds the open and total connection counts (the server
   // sets it; without it both are 0). Call before the first request.
@@ -70,12 +77,13 @@ class Handler {
  private:
   engine::Engine& engine_;
   Limits limits_;
-  RequestStats request_stats_;
+  const internal::OperationTable& operations_;  // every operation, by request arm
+  RequestStats request_stats_;                  // one slot per operation, and "other"
   std::function<std::pair<uint64_t, uint64_t>()> connection_counts_;
-  std::mutex memory_mu_;
-  uint64_t store_bytes_ = 0;                                // guarded by memory_mu_
-  std::chrono::steady_clock::time_point store_bytes_time_;  // guarded by memory_mu_
-  bool store_bytes_known_ = false;                          // guarded by memory_mu_
+  Mutex memory_mu_;
+  uint64_t store_bytes_ CRM_GUARDED_BY(memory_mu_) = 0;
+  std::chrono::steady_clock::time_point store_bytes_time_ CRM_GUARDED_BY(memory_mu_);
+  bool store_bytes_known_ CRM_GUARDED_BY(memory_mu_) = false;
 };
 
 }  // namespace crm::protocol

@@ -1,6 +1,8 @@
 // Server statistics: request counts, errors, rates and latency percentiles
 // per kind of request, plus the figures of the store and the process, and
-// their Prometheus text form.
+// their Prometheus text form. The kinds are slots named by their user: the
+// handler has one per operation (named in protocol/ops/) and "other" for
+// unreadable or unknown requests.
 //
 // RequestStats::Record() is lock-free: each recording thread (io threads,
 // the engine's writer thread for writes) owns a shard of plain counters and
@@ -18,41 +20,15 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "crm/engine/engine.h"
+#include "crm/engine/thread_annotations.h"
 
 namespace crm::protocol {
-
-// The kinds of request counted apart.
-enum class OpKind : uint8_t {
-  kHello,
-  kCard,
-  kHistory,
-  kGet,
-  kList,
-  kWrite,
-  kAuditLog,
-  kCounts,
-  kCreateUser,
-  kListUsers,
-  kHandover,
-  kStats,
-  kOther,  // unreadable or unknown requests
-  kValue,
-  kScoring,
-  kSetScoring,
-  kReport,
-  kScan,
-  kBackup,
-  kDryRun,
-};
-inline constexpr size_t kOpKindCount = 20;
-std::string_view OpName(OpKind op);
 
 struct OpStats {
   std::string name;
@@ -81,17 +57,20 @@ struct StatsSnapshot {
 
 class RequestStats {
  public:
-  RequestStats();
+  // One slot per name, listed by Snapshot() in this order. `names` must
+  // outlive the RequestStats (the operation table's names are static).
+  explicit RequestStats(std::vector<std::string_view> names);
   ~RequestStats();
   RequestStats(const RequestStats&) = delete;
   RequestStats& operator=(const RequestStats&) = delete;
 
-  // Counts one answered request of kind `op` that took `nanos`.
-  void Record(OpKind op, uint64_t nanos, bool error);
+  // Counts one answered request of slot `slot` (below the number of names)
+  // that took `nanos`.
+  void Record(size_t slot, uint64_t nanos, bool error);
   // Takes a sample of the totals for the rates; call about once a second.
-  void Tick();
-  // Per kind with at least one request, in OpKind order.
-  std::vector<OpStats> Snapshot() const;
+  void Tick() CRM_EXCLUDES(mu_);
+  // Per slot with at least one request, in slot order.
+  std::vector<OpStats> Snapshot() const CRM_EXCLUDES(mu_);
   // Time since construction.
   int64_t UptimeMicros() const;
 
@@ -108,17 +87,19 @@ class RequestStats {
     std::array<std::atomic<uint64_t>, kBuckets> buckets{};
   };
   struct Shard {
-    std::array<Op, kOpKindCount> ops;
+    explicit Shard(size_t slots) : ops(std::make_unique<Op[]>(slots)) {}
+    std::unique_ptr<Op[]> ops;  // one per slot
   };
-  Shard& ShardForThisThread();
+  Shard& ShardForThisThread() CRM_EXCLUDES(mu_);
 
+  const std::vector<std::string_view> names_;  // by slot
   const uint64_t instance_;  // distinguishes instances in the thread-local cache
   const std::chrono::steady_clock::time_point start_;
-  mutable std::mutex mu_;
-  std::vector<std::pair<std::thread::id, std::unique_ptr<Shard>>> shards_;  // guarded by mu_
-  // (time, requests per kind) samples of the last minute; guarded by mu_.
-  std::deque<std::pair<std::chrono::steady_clock::time_point,
-                       std::array<uint64_t, kOpKindCount>>> samples_;
+  mutable Mutex mu_;
+  std::vector<std::pair<std::thread::id, std::unique_ptr<Shard>>> shards_ CRM_GUARDED_BY(mu_);
+  // (time, requests per slot) samples of the last minute.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::vector<uint64_t>>> samples_
+      CRM_GUARDED_BY(mu_);
 };
 
 // Prometheus text exposition format (version 0.0.4) of `snapshot`.
