@@ -17,6 +17,16 @@
 
 namespace crm::client {
 
+using internal::Arm;
+using internal::Req;
+using internal::Res;
+
+// A call's wire shape: the request arm it fills (Req::initX for a struct
+// arm, Req::setX for a value or Void arm) and the response arm, read by
+// Res::getY, that answers it.
+template <auto kSet, wire::Response::Which kAnswer, auto kGet>
+constexpr internal::WireCall<kSet, kAnswer, kGet> On{};
+
 // ---- Batch
 
 // One request of a batch: its message (the id is set at Run()) and what to
@@ -50,78 +60,88 @@ Batch::Pending<T> Batch::Ask(WireCall, const Args&... args) {
 
 Batch::Pending<engine::CustomerCard> Batch::Card(const engine::CardKey& key,
                                                  const engine::CardOptions& options) {
-  return Ask<engine::CustomerCard>(internal::kCard, key, options);
+  return Ask<engine::CustomerCard>(On<&Req::initCard, Arm::CARD, &Res::getCard>, key, options);
 }
 
 Batch::Pending<engine::HistoryPage> Batch::History(const engine::HistoryQuery& query) {
-  return Ask<engine::HistoryPage>(internal::kHistory, query);
+  return Ask<engine::HistoryPage>(On<&Req::initHistory, Arm::HISTORY, &Res::getHistory>, query);
 }
 
 Batch::Pending<engine::Record> Batch::Get(engine::EntityKind entity, engine::Id id) {
-  return Ask<engine::Record>(internal::kGet, entity, id);
+  return Ask<engine::Record>(On<&Req::initGet, Arm::RECORD, &Res::getRecord>, entity, id);
 }
 
 Batch::Pending<std::vector<engine::Record>> Batch::List(engine::Id customer,
                                                         engine::EntityKind entity) {
-  return Ask<std::vector<engine::Record>>(internal::kList, customer, entity);
+  return Ask<std::vector<engine::Record>>(On<&Req::initList, Arm::RECORDS, &Res::getRecords>,
+                                          customer, entity);
 }
 
 Batch::Pending<std::vector<engine::WriteResult>> Batch::Write(std::vector<engine::WriteOp> ops,
                                                               bool atomic) {
-  return Ask<std::vector<engine::WriteResult>>(internal::kWrite, ops, atomic);
+  return Ask<std::vector<engine::WriteResult>>(On<&Req::initWrite, Arm::WRITE, &Res::getWrite>, ops,
+                                               atomic);
 }
 
 Batch::Pending<std::vector<engine::WriteResult>> Batch::DryRun(std::vector<engine::WriteOp> ops,
                                                                bool atomic) {
-  return Ask<std::vector<engine::WriteResult>>(internal::kDryRun, ops, atomic);
+  return Ask<std::vector<engine::WriteResult>>(On<&Req::initDryRun, Arm::WRITE, &Res::getWrite>,
+                                               ops, atomic);
 }
 
 Batch::Pending<std::vector<engine::Record>> Batch::Scan(engine::EntityKind entity, engine::Id after,
                                                         uint32_t limit) {
-  return Ask<std::vector<engine::Record>>(internal::kScan, entity, after, limit);
+  return Ask<std::vector<engine::Record>>(On<&Req::initScan, Arm::RECORDS, &Res::getRecords>,
+                                          entity, after, limit);
 }
 
 Batch::Pending<engine::StoreCounts> Batch::Counts() {
-  return Ask<engine::StoreCounts>(internal::kCounts);
+  return Ask<engine::StoreCounts>(On<&Req::setCounts, Arm::COUNTS, &Res::getCounts>);
 }
 
 Batch::Pending<std::vector<engine::AuditEntry>> Batch::AuditLog(uint64_t after, uint32_t limit) {
-  return Ask<std::vector<engine::AuditEntry>>(internal::kAuditLog, after, limit);
+  return Ask<std::vector<engine::AuditEntry>>(
+      On<&Req::initAuditLog, Arm::AUDIT_LOG, &Res::getAuditLog>, after, limit);
 }
 
 Batch::Pending<engine::AuditPage> Batch::QueryAudit(const engine::AuditQuery& query) {
-  return Ask<engine::AuditPage>(internal::kAuditLog, query);
+  return Ask<engine::AuditPage>(On<&Req::initAuditLog, Arm::AUDIT_LOG, &Res::getAuditLog>, query);
 }
 
 Batch::Pending<engine::HandoverResult> Batch::Handover(const engine::HandoverSpec& spec) {
-  return Ask<engine::HandoverResult>(internal::kHandover, spec);
+  return Ask<engine::HandoverResult>(On<&Req::initHandover, Arm::HANDOVER, &Res::getHandover>,
+                                     spec);
 }
 
 Batch::Pending<protocol::StatsSnapshot> Batch::Stats() {
-  return Ask<protocol::StatsSnapshot>(internal::kStats);
+  return Ask<protocol::StatsSnapshot>(On<&Req::setStats, Arm::STATS, &Res::getStats>);
 }
 
 Batch::Pending<std::vector<engine::User>> Batch::ListUsers() {
-  return Ask<std::vector<engine::User>>(internal::kListUsers);
+  return Ask<std::vector<engine::User>>(On<&Req::setListUsers, Arm::USERS, &Res::getUsers>);
 }
 
 Batch::Pending<CreatedUser> Batch::CreateUser(const std::string& name, engine::Role role,
                                               const std::string& team) {
-  return Ask<CreatedUser>(internal::kCreateUser, name, role, team);
+  return Ask<CreatedUser>(On<&Req::initCreateUser, Arm::CREATED_USER, &Res::getCreatedUser>, name,
+                          role, team);
 }
 
 Batch::Pending<engine::ValueSummary> Batch::Value(engine::Id customer) {
-  return Ask<engine::ValueSummary>(internal::kValue, customer);
+  return Ask<engine::ValueSummary>(On<&Req::setValue, Arm::VALUE, &Res::getValue>, customer);
 }
 
-Batch::Pending<ScoringState> Batch::Scoring() { return Ask<ScoringState>(internal::kScoring); }
+Batch::Pending<ScoringState> Batch::Scoring() {
+  return Ask<ScoringState>(On<&Req::setScoring, Arm::SCORING, &Res::getScoring>);
+}
 
 Batch::Pending<engine::ScoringConfig> Batch::SetScoring(const engine::ScoringConfig& config) {
-  return Ask<engine::ScoringConfig>(internal::kSetScoring, config);
+  return Ask<engine::ScoringConfig>(On<&Req::initSetScoring, Arm::SCORING_SET, &Res::getScoringSet>,
+                                    config);
 }
 
 Batch::Pending<Report> Batch::RunReport(const ReportQuery& query) {
-  return Ask<Report>(internal::kReport, query);
+  return Ask<Report>(On<&Req::initReport, Arm::REPORT, &Res::getReport>, query);
 }
 
 Status Batch::Run() {
@@ -187,8 +207,9 @@ Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
 }
 
 Status Client::Hello(const std::string& token) {
-  Result<engine::User> user =
-      Call([&](Batch& b) { return b.Ask<engine::User>(internal::kHello, token); });
+  Result<engine::User> user = Call([&](Batch& b) {
+    return b.Ask<engine::User>(On<&Req::initHello, Arm::HELLO, &Res::getHello>, token);
+  });
   if (!user.ok()) return user.status();
   user_ = std::move(user).value();
   return Status::Ok();
@@ -251,7 +272,9 @@ Result<std::vector<engine::Record>> Client::Scan(engine::EntityKind entity, engi
 }
 
 Result<engine::BackupInfo> Client::Backup(const engine::BackupOptions& options) {
-  return Call([&](Batch& b) { return b.Ask<engine::BackupInfo>(internal::kBackup, options); });
+  return Call([&](Batch& b) {
+    return b.Ask<engine::BackupInfo>(On<&Req::initBackup, Arm::BACKUP, &Res::getBackup>, options);
+  });
 }
 
 Result<CreatedUser> Client::CreateUser(const std::string& name, engine::Role role,

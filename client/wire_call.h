@@ -4,8 +4,9 @@
 // Internal to crm_client; Batch::Ask (client.cc) reads it, wire_call.cc
 // defines the overloads declared here.
 //
-// Adding a call: one WireCall line below naming the two arms; if its
-// arguments are not one value that crm/protocol's ToWire (or the engine's
+// Adding a call: its Batch method (client.cc) names the two arms,
+//   return Ask<T>(On<&Req::initFoo, Arm::FOO, &Res::getFoo>, args...);
+// if its arguments are not one value that crm/protocol's ToWire (or the engine's
 // Encode) already puts into the request arm, a Fill overload; if its result
 // is not one value that crm/protocol's FromWire (or the engine's Decode)
 // reads, a FromWire overload here; if the result needs the request to be
@@ -155,25 +156,5 @@ struct WireCall {
 using Req = RequestBuilder;
 using Res = ResponseReader;
 using Arm = wire::Response;  // its Which values name the response arms
-inline constexpr WireCall<&Req::initHello, Arm::HELLO, &Res::getHello> kHello;
-inline constexpr WireCall<&Req::initCard, Arm::CARD, &Res::getCard> kCard;
-inline constexpr WireCall<&Req::initHistory, Arm::HISTORY, &Res::getHistory> kHistory;
-inline constexpr WireCall<&Req::initGet, Arm::RECORD, &Res::getRecord> kGet;
-inline constexpr WireCall<&Req::initList, Arm::RECORDS, &Res::getRecords> kList;
-inline constexpr WireCall<&Req::initWrite, Arm::WRITE, &Res::getWrite> kWrite;
-inline constexpr WireCall<&Req::initDryRun, Arm::WRITE, &Res::getWrite> kDryRun;
-inline constexpr WireCall<&Req::initScan, Arm::RECORDS, &Res::getRecords> kScan;
-inline constexpr WireCall<&Req::setCounts, Arm::COUNTS, &Res::getCounts> kCounts;
-inline constexpr WireCall<&Req::initAuditLog, Arm::AUDIT_LOG, &Res::getAuditLog> kAuditLog;
-inline constexpr WireCall<&Req::initHandover, Arm::HANDOVER, &Res::getHandover> kHandover;
-inline constexpr WireCall<&Req::setStats, Arm::STATS, &Res::getStats> kStats;
-inline constexpr WireCall<&Req::setListUsers, Arm::USERS, &Res::getUsers> kListUsers;
-inline constexpr WireCall<&Req::initCreateUser, Arm::CREATED_USER, &Res::getCreatedUser>
-    kCreateUser;
-inline constexpr WireCall<&Req::setValue, Arm::VALUE, &Res::getValue> kValue;
-inline constexpr WireCall<&Req::setScoring, Arm::SCORING, &Res::getScoring> kScoring;
-inline constexpr WireCall<&Req::initSetScoring, Arm::SCORING_SET, &Res::getScoringSet> kSetScoring;
-inline constexpr WireCall<&Req::initReport, Arm::REPORT, &Res::getReport> kReport;
-inline constexpr WireCall<&Req::initBackup, Arm::BACKUP, &Res::getBackup> kBackup;
 
 }  // namespace crm::client::internal

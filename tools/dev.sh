@@ -4,7 +4,8 @@
 #   tools/dev.sh demo    install dependencies, build (Release), load demo data into
 #                        the default data directory, and start crmd on it
 #   tools/dev.sh test    install dependencies, build Release and ASan+UBSan, and run
-#                        the whole test suite under both
+#                        the whole test suite under both; build the libraries and
+#                        tools with clang's -Wthread-safety analysis as errors
 #   tools/dev.sh bench   build Release and run the engine benchmarks (1M customers,
 #                        10M interactions by default; see bench/engine_bench.cc)
 #   tools/dev.sh compare [--quick]
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config libboost-dev capnproto libcapnp-dev liblmdb-dev
           libxxhash-dev libphonenumber-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libpq-dev redis-server redis-tools postgresql)
+          libpq-dev redis-server redis-tools postgresql clang)
 JOBS=${JOBS:-$(nproc)}
 
 install_deps() {
@@ -46,10 +47,22 @@ build() {
   cmake --build "build/$name" -j "$JOBS"
 }
 
-build_release() { build release -DCMAKE_BUILD_TYPE=Release; }
+# ccache, when installed, keeps rebuilds of unchanged files cheap.
+LAUNCHER=()
+if command -v ccache >/dev/null; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+
+build_release() { build release -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}"; }
 build_asan() {
   build asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCRM_SANITIZE=ON \
-    -DCRM_BUILD_BENCH=OFF
+    -DCRM_BUILD_BENCH=OFF "${LAUNCHER[@]}"
+}
+# clang's thread-safety analysis over every annotated lock (warnings are
+# errors): the libraries and the two programs; the tests run from the builds above.
+check_thread_safety() {
+  echo "== building build/clang (clang -Wthread-safety)"
+  CC=clang CXX=clang++ cmake -S . -B build/clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS="-Wthread-safety" -DCRM_BUILD_BENCH=OFF "${LAUNCHER[@]}" >/dev/null
+  cmake --build build/clang -j "$JOBS" --target crm_engine crm_protocol crm_client crmd crmctl
 }
 
 case "${1:-}" in
@@ -72,6 +85,7 @@ case "${1:-}" in
     install_deps
     build_release
     build_asan
+    check_thread_safety
     echo "== tests (Release)"
     ctest --test-dir build/release --output-on-failure -j "$JOBS" --timeout 900
     echo "== tests (ASan + UBSan)"

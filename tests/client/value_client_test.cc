@@ -14,7 +14,6 @@
 
 #include "crm/client/client.h"
 #include "crm/engine/engine.h"
-#include "crm/protocol/convert.h"  // ScoringState, the report types
 #include "crm/protocol/server.h"
 #include "crm/protocol/users.h"
 #include "client/client_test_util.h"

@@ -21,15 +21,12 @@
 // What this header brings in: the engine's plain types (crm/engine/...) and
 // protocol::StatsSnapshot; no Cap'n Proto, kj or wire header. The encoding
 // and the transports are internal (client/wire_call.h, client/transport.h).
-// ScoringState and the report query and answer types (ReportQuery, Report,
-// PipelineQuery, ContractQuery, SatisfactionQuery, OwnerKpiQuery) are only
-// declared here: they are defined in crm/protocol/convert.h, which a caller
-// of Scoring() or RunReport() includes.
+// ScoringState and the report queries and answers come from
+// crm/protocol/reports.h (plain types, no wire code).
 //
-// A new operation is one line in Batch and one in Client, once its wire
-// arms are named by one line in client/wire_call.h (kX: the request arm and
-// the response arm that answers it):
-//   Batch::X(args)  { return Ask<T>(internal::kX, args...); }
+// A new operation is one line in Batch, naming its request arm and the
+// response arm that answers it, and one in Client (client.cc):
+//   Batch::X(args)  { return Ask<T>(On<&Req::initX, Arm::X, &Res::getX>, args...); }
 //   Client::X(args) { return Call([&](Batch& b) { return b.X(args...); }); }
 // Arguments go into the request through crm/protocol's ToWire or the
 // engine's Encode, or a Fill overload in wire_call.h when they are several
@@ -50,26 +47,8 @@
 #include "crm/engine/status.h"
 #include "crm/engine/thread_annotations.h"
 #include "crm/engine/value.h"
+#include "crm/protocol/reports.h"
 #include "crm/protocol/stats.h"
-
-namespace crm::protocol {
-
-// Defined in crm/protocol/convert.h (see the top of this file).
-struct ScoringState;
-struct PipelineQuery;
-struct ContractQuery;
-struct SatisfactionQuery;
-struct OwnerKpiQuery;
-// The same aliases as in convert.h; a mismatch fails to compile.
-using ReportQuery = std::variant<engine::ParetoQuery, engine::TierQuery, engine::GroupQuery,
-                                 PipelineQuery, ContractQuery, engine::ChurnQuery,
-                                 SatisfactionQuery, engine::ConversionQuery, OwnerKpiQuery>;
-using Report =
-    std::variant<engine::ParetoReport, engine::TierReport, engine::GroupReport,
-                 engine::PipelineReport, engine::ContractReport, engine::ChurnReport,
-                 engine::SatisfactionReport, engine::ConversionReport, engine::OwnerKpiReport>;
-
-}  // namespace crm::protocol
 
 namespace crm::client {
 

@@ -13,6 +13,7 @@
 #include "crm.capnp.h"
 #include "crm/engine/engine.h"
 #include "crm/engine/value.h"
+#include "crm/protocol/reports.h"
 
 namespace crm::protocol {
 
@@ -56,37 +57,8 @@ engine::Status FromWire(wire::ValueSummary::Reader in, engine::ValueSummary* out
 void ToWire(const engine::Cutoffs& cutoffs, wire::Cutoffs::Builder out);
 engine::Cutoffs FromWire(wire::Cutoffs::Reader in);
 
-// What the scoring request answers: the config in force, every stored
-// version (oldest first) and the cut-offs of the moment.
-struct ScoringState {
-  engine::ScoringConfig config;
-  std::vector<engine::ScoringConfig> history;
-  engine::Cutoffs cutoffs;
-};
 void ToWire(const ScoringState& state, wire::ScoringState::Builder out);
 engine::Status FromWire(wire::ScoringState::Reader in, ScoringState* out);
-
-// The queries of the reports that take no engine query struct.
-struct PipelineQuery {};
-struct ContractQuery {
-  uint32_t expiring_days = 30;
-  engine::Micros as_of = 0;
-};
-struct SatisfactionQuery {
-  engine::Micros as_of = 0;
-};
-struct OwnerKpiQuery {
-  engine::Micros as_of = 0;
-};
-
-// One report request, and its answer (the same alternative index).
-using ReportQuery = std::variant<engine::ParetoQuery, engine::TierQuery, engine::GroupQuery,
-                                 PipelineQuery, ContractQuery, engine::ChurnQuery,
-                                 SatisfactionQuery, engine::ConversionQuery, OwnerKpiQuery>;
-using Report = std::variant<engine::ParetoReport, engine::TierReport, engine::GroupReport,
-                            engine::PipelineReport, engine::ContractReport, engine::ChurnReport,
-                            engine::SatisfactionReport, engine::ConversionReport,
-                            engine::OwnerKpiReport>;
 
 // The metric's wire name: "current_value", "revenue", "profit"; Parse
 // accepts "" as current_value.
