@@ -12,13 +12,7 @@ namespace crm::engine::internal {
 void EngineImpl::PutAudit(Batch& batch, MDB_txn* txn, AuditEntry entry) {
   entry.sequence = ++batch.counters.audit_sequence;
   entry.time = batch.now;
-  capnp::MallocMessageBuilder message(256);
-  Encode(entry, message.initRoot<schema::AuditEntry>());
-  auto words = capnp::messageToFlatArray(message);
-  Key key = IdKey(entry.sequence);
-  MDB_val k = key.val();
-  MDB_val v{words.asBytes().size(), words.asBytes().begin()};
-  int rc = mdb_put(txn, dbis_[kAudit], &k, &v, MDB_APPEND);
+  int rc = PutEncoded(txn, dbis_[kAudit], IdKey(entry.sequence).val(), entry, MDB_APPEND);
   if (rc != 0) throw LmdbFailure{rc, "writing the audit log"};
   PutAuditIndexes(txn, dbis_, entry);
 }

@@ -75,13 +75,7 @@ Result<ScoringConfig> EngineImpl::DoSetScoring(const Actor& actor, ScoringConfig
     }
   }
   Status stored = WriteSmall("storing the scoring config", [&](MDB_txn* txn) {
-    capnp::MallocMessageBuilder message(256);
-    Encode(config, message.initRoot<schema::ScoringConfig>());
-    auto words = capnp::messageToFlatArray(message);
-    Key key = IdKey(config.version);
-    MDB_val k = key.val();
-    MDB_val v{words.asBytes().size(), words.asBytes().begin()};
-    return mdb_put(txn, dbis_[kScoring], &k, &v, 0);
+    return PutEncoded(txn, dbis_[kScoring], IdKey(config.version).val(), config);
   });
   if (!stored.ok()) return stored;
   {

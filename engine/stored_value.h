@@ -1,4 +1,4 @@
-// Reading Cap'n Proto messages stored as LMDB values.
+// Cap'n Proto messages stored as LMDB values: reading and writing them.
 #pragma once
 
 #include <capnp/message.h>
@@ -45,6 +45,17 @@ template <typename T>
 Status DecodeValue(const MDB_val& value, std::vector<capnp::word>& scratch, T* out) {
   return ReadValue<SchemaOf<T>>(value, scratch,
                                 [&](typename SchemaOf<T>::Reader r) { return Decode(r, out); });
+}
+
+// Encodes `value` (a model type with a schema: SchemaOf<T>) and puts it
+// under `key` in `dbi`. Returns LMDB's code (MDB_MAP_FULL included).
+template <typename T>
+int PutEncoded(MDB_txn* txn, MDB_dbi dbi, MDB_val key, const T& value, unsigned flags = 0) {
+  capnp::MallocMessageBuilder message(256);
+  Encode(value, message.initRoot<SchemaOf<T>>());
+  auto words = capnp::messageToFlatArray(message);
+  MDB_val v{words.asBytes().size(), words.asBytes().begin()};
+  return mdb_put(txn, dbi, &key, &v, flags);
 }
 
 }  // namespace crm::engine::internal

@@ -7,23 +7,13 @@
 #include <cstdio>
 #include <string>
 
+#include "client/client_test_util.h"
 #include "engine/test_util.h"
 
 namespace crm::client {
 namespace {
 
-// Runs the crmctl binary built beside this test with `args`; returns its exit
-// status and appends its output (stdout and stderr) to `out`.
-int RunCrmctl(const std::string& args, std::string* out) {
-  const std::string command = std::string(CRM_CRMCTL_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out->append(buf, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using crm::testing::RunCrmctl;
 
 // `text` with the digits after each `"key":` replaced by `mark`.
 std::string MaskNumbers(std::string text, const std::string& key, const std::string& mark) {

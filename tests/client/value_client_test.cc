@@ -254,20 +254,7 @@ TEST_F(ValueClientTest, AgentsReadValuesButNotReportsNorSetScoringEitherWay) {
   }
 }
 
-// crmctl is built beside crmd.
-std::string CrmctlBinary() { return CRM_CRMCTL_BINARY; }
-
-// Runs crmctl with `args`; returns its exit status and its output.
-int RunCrmctl(const std::string& args, std::string* out) {
-  const std::string command = CrmctlBinary() + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out->append(buf, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using crm::testing::RunCrmctl;
 
 TEST_F(ValueClientTest, CrmctlPrintsTheParetoAsJsonAndRefusesUnknownFactors) {
   std::string out;
