@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_dataset.h"
 #include "crm/client/client.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
@@ -42,10 +43,7 @@ namespace {
 using namespace crm;
 using Clock = std::chrono::steady_clock;
 
-uint64_t EnvCount(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
-}
+using bench::EnvCount;
 
 [[noreturn]] void Die(const std::string& what, const engine::Status& status) {
   std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
@@ -76,33 +74,14 @@ void OpenDataset() {
   engine::Options options;
   options.data_dir = dir;
   options.initial_map_bytes = uint64_t{1} << 30;
-  std::string marker = dir + "/bench-dataset";
-  std::string want = std::to_string(demo.customers) + " " + std::to_string(demo.interactions) +
-                     " " + std::to_string(demo.transactions);
-  std::string have;
-  std::getline(std::ifstream(marker), have);
-  if (have != want) {
-    options.no_sync = true;
-    auto engine = engine::Engine::Open(options);
-    if (!engine.ok()) Die("open " + dir, engine.status());
-    if ((*engine)->Counts().customers != 0) {
-      std::fprintf(stderr, "%s holds another dataset; remove it or set CRM_BENCH_DIR\n",
-                   dir.c_str());
-      std::exit(1);
-    }
-    std::fprintf(stderr, "generating %llu customers into %s ...\n",
-                 static_cast<unsigned long long>(demo.customers), dir.c_str());
-    auto summary = engine::LoadDemoData(**engine, demo);
-    if (!summary.ok()) Die("demo data", summary.status());
+  bench::PrepareDemoDataset(options, demo, [&](engine::Engine& db) {
     engine::User user;
     user.name = "client-bench";
     user.role = engine::Role::kAdmin;
-    auto token = protocol::CreateUserWithToken(**engine, engine::Actor{}, user);
+    auto token = protocol::CreateUserWithToken(db, engine::Actor{}, user);
     if (!token.ok()) Die("bench user", token.status());
     std::ofstream(dir + "/bench-token") << *token << "\n";
-    std::ofstream(marker) << want << "\n";
-  }
-  options.no_sync = false;
+  });
   auto engine = engine::Engine::Open(options);
   if (!engine.ok()) Die("open " + dir, engine.status());
   setup->engine = std::move(engine).value();

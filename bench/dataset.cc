@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_dataset.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
 
@@ -726,9 +727,7 @@ int main(int argc, char** argv) {
                            Int(static_cast<int64_t>(demo.interactions)) + " " +
                            Int(static_cast<int64_t>(demo.transactions)) + " " +
                            Int(static_cast<int64_t>(demo.seed));
-  std::string have;
-  std::getline(std::ifstream(dir + "/dataset.done"), have);
-  if (have == want) {
+  if (crm::bench::MarkerHolds(dir + "/dataset.done", want)) {
     std::fprintf(stderr, "crm_dataset: %s already holds this dataset\n", dir.c_str());
     return 0;
   }
@@ -754,6 +753,6 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(summary.transactions));
   Export(*engine, dir);
   engine.reset();
-  std::ofstream(dir + "/dataset.done") << want << "\n";
+  crm::bench::WriteMarker(dir + "/dataset.done", want);
   return 0;
 }

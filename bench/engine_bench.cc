@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_dataset.h"
 #include "crm/engine/demo_data.h"
 #include "crm/engine/engine.h"
 
@@ -35,10 +36,7 @@ namespace {
 
 using namespace crm::engine;
 
-uint64_t EnvCount(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
-}
+using crm::bench::EnvCount;
 
 // Anonymous resident memory of this process (RssAnon in /proc/self/status):
 // the heap the store lives in, without LMDB's file-backed mapped pages.
@@ -78,37 +76,7 @@ void PrepareDataset() {
   Options options;
   options.data_dir = dir;
   options.initial_map_bytes = uint64_t{8} << 30;
-  // A marker written after generation names the size, so a reused dataset is
-  // not loaded twice (once to check it, once to measure the load).
-  std::string marker = dir + "/bench-dataset";
-  std::string want = std::to_string(demo.customers) + " " + std::to_string(demo.interactions) +
-                     " " + std::to_string(demo.transactions);
-  std::string have;
-  std::getline(std::ifstream(marker), have);
-  if (have != want) {
-    options.no_sync = true;  // building the dataset is set-up, not measurement
-    auto engine = Engine::Open(options);
-    if (!engine.ok()) {
-      std::fprintf(stderr, "open %s: %s\n", dir.c_str(), engine.status().ToString().c_str());
-      std::exit(1);
-    }
-    if ((*engine)->Counts().customers != 0) {
-      std::fprintf(stderr, "%s holds another dataset; remove it or set CRM_BENCH_DIR\n",
-                   dir.c_str());
-      std::exit(1);
-    }
-    std::fprintf(stderr, "generating %llu customers / %llu interactions into %s ...\n",
-                 (unsigned long long)demo.customers, (unsigned long long)demo.interactions,
-                 dir.c_str());
-    auto start = std::chrono::steady_clock::now();
-    auto summary = LoadDemoData(**engine, demo);
-    if (!summary.ok()) {
-      std::fprintf(stderr, "demo data: %s\n", summary.status().ToString().c_str());
-      std::exit(1);
-    }
-    std::fprintf(stderr, "generated in %.1f s\n", Seconds(start));
-    std::ofstream(marker) << want << "\n";
-  }
+  crm::bench::PrepareDemoDataset(options, demo);
   // CRM_BENCH_NO_SYNC=1 measures without fsync, to separate CPU from disk.
   options.no_sync = EnvCount("CRM_BENCH_NO_SYNC", 0) != 0;
   uint64_t rss_before = RssBytes();

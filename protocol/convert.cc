@@ -139,12 +139,31 @@ engine::Status FromWire(wire::CardOptions::Reader in, engine::CardOptions* out) 
 // ------------------------------------------------------------------ cards
 
 namespace {
-void SetCounters(uint64_t interactions, uint64_t transactions, engine::Micros last_interaction,
-                 engine::Micros last_transaction, wire::Card::Builder out) {
-  out.setInteractionCount(interactions);
-  out.setTransactionCount(transactions);
-  out.setLastInteractionAt(last_interaction);
-  out.setLastTransactionAt(last_transaction);
+// Encodes what a CardView and a CustomerCard name alike, from the open
+// opportunities on: the lists (of values or pointers), the related
+// customers and the counters. Callers encode the customer, contacts, value
+// and recent interactions first.
+template <typename Card>
+void EncodeCardTail(const Card& card, wire::Card::Builder out) {
+  EncodeAll(card.open_opportunities,
+            out.initOpenOpportunities(static_cast<unsigned>(card.open_opportunities.size())));
+  EncodeAll(card.active_contracts,
+            out.initActiveContracts(static_cast<unsigned>(card.active_contracts.size())));
+  EncodeAll(card.open_complaints,
+            out.initOpenComplaints(static_cast<unsigned>(card.open_complaints.size())));
+  EncodeAll(card.due_tasks, out.initDueTasks(static_cast<unsigned>(card.due_tasks.size())));
+  auto related = out.initRelated(static_cast<unsigned>(card.related.size()));
+  for (unsigned r = 0; r < card.related.size(); ++r) {
+    const auto& in = card.related[r];
+    related[r].setId(in.id);
+    related[r].setName(AsText(internal::Deref(in.name)));
+    related[r].setKind(static_cast<uint8_t>(in.kind));
+    related[r].setIncoming(in.incoming);
+  }
+  out.setInteractionCount(card.interaction_count);
+  out.setTransactionCount(card.transaction_count);
+  out.setLastInteractionAt(card.last_interaction_at);
+  out.setLastTransactionAt(card.last_transaction_at);
 }
 }  // namespace
 
@@ -158,23 +177,7 @@ void ToWire(const engine::CardView& card, wire::Card::Builder out) {
   for (auto it = card.recent_interactions.rbegin(); it != card.recent_interactions.rend(); ++it) {
     engine::Encode(*it, recent[i++]);
   }
-  EncodeAll(card.open_opportunities,
-            out.initOpenOpportunities(static_cast<unsigned>(card.open_opportunities.size())));
-  EncodeAll(card.active_contracts,
-            out.initActiveContracts(static_cast<unsigned>(card.active_contracts.size())));
-  EncodeAll(card.open_complaints,
-            out.initOpenComplaints(static_cast<unsigned>(card.open_complaints.size())));
-  EncodeAll(card.due_tasks, out.initDueTasks(static_cast<unsigned>(card.due_tasks.size())));
-  auto related = out.initRelated(static_cast<unsigned>(card.related.size()));
-  for (unsigned r = 0; r < card.related.size(); ++r) {
-    const engine::CardView::Related& in = card.related[r];
-    related[r].setId(in.id);
-    related[r].setName(AsText(*in.name));
-    related[r].setKind(static_cast<uint8_t>(in.kind));
-    related[r].setIncoming(in.incoming);
-  }
-  SetCounters(card.interaction_count, card.transaction_count, card.last_interaction_at,
-              card.last_transaction_at, out);
+  EncodeCardTail(card, out);
 }
 
 void ToWire(const engine::CustomerCard& card, wire::Card::Builder out) {
@@ -183,22 +186,7 @@ void ToWire(const engine::CustomerCard& card, wire::Card::Builder out) {
   ToWire(card.value, out.initValue());
   EncodeAll(card.recent_interactions,
             out.initRecentInteractions(static_cast<unsigned>(card.recent_interactions.size())));
-  EncodeAll(card.open_opportunities,
-            out.initOpenOpportunities(static_cast<unsigned>(card.open_opportunities.size())));
-  EncodeAll(card.active_contracts,
-            out.initActiveContracts(static_cast<unsigned>(card.active_contracts.size())));
-  EncodeAll(card.open_complaints,
-            out.initOpenComplaints(static_cast<unsigned>(card.open_complaints.size())));
-  EncodeAll(card.due_tasks, out.initDueTasks(static_cast<unsigned>(card.due_tasks.size())));
-  auto related = out.initRelated(static_cast<unsigned>(card.related.size()));
-  for (unsigned r = 0; r < card.related.size(); ++r) {
-    related[r].setId(card.related[r].id);
-    related[r].setName(AsText(card.related[r].name));
-    related[r].setKind(static_cast<uint8_t>(card.related[r].kind));
-    related[r].setIncoming(card.related[r].incoming);
-  }
-  SetCounters(card.interaction_count, card.transaction_count, card.last_interaction_at,
-              card.last_transaction_at, out);
+  EncodeCardTail(card, out);
 }
 
 engine::Status FromWire(wire::Card::Reader in, engine::CustomerCard* out) {

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "crm/engine/normalize.h"
+#include "engine/engine_test_base.h"
 #include "engine/test_util.h"
 
 namespace crm::engine {
 namespace {
 
+using crm::testing::ExpectSamePerKind;
 using crm::testing::OpenEngine;
 using crm::testing::TempDir;
 
@@ -100,14 +102,7 @@ void ExpectSameRecords(const Engine& a, const Engine& b, const std::vector<Id>& 
 }
 
 void ExpectSameSummary(const DemoSummary& a, const DemoSummary& b) {
-  EXPECT_EQ(a.users, b.users);
-  EXPECT_EQ(a.customers, b.customers);
-  EXPECT_EQ(a.contacts, b.contacts);
-  EXPECT_EQ(a.interactions, b.interactions);
-  EXPECT_EQ(a.transactions, b.transactions);
-  EXPECT_EQ(a.opportunities, b.opportunities);
-  EXPECT_EQ(a.contracts, b.contracts);
-  EXPECT_EQ(a.tasks, b.tasks);
+  ExpectSamePerKind(a, b);
   EXPECT_EQ(a.heaviest_customer, b.heaviest_customer);
   EXPECT_EQ(a.sample_customer, b.sample_customer);
   EXPECT_EQ(a.sample_phone, b.sample_phone);

@@ -30,6 +30,7 @@ using testing::CreateOp;
 using testing::DeleteOp;
 using testing::ExpectSameCard;
 using testing::ExpectSameCounts;
+using testing::ExpectSamePerKind;
 using testing::Individual;
 using testing::InteractionOf;
 using testing::kTestNow;
@@ -126,14 +127,7 @@ Dump Take(const Engine& db, Id max_id) {
 
 
 void ExpectSame(const Dump& a, const Dump& b) {
-  EXPECT_EQ(a.customers, b.customers);
-  EXPECT_EQ(a.contacts, b.contacts);
-  EXPECT_EQ(a.interactions, b.interactions);
-  EXPECT_EQ(a.transactions, b.transactions);
-  EXPECT_EQ(a.opportunities, b.opportunities);
-  EXPECT_EQ(a.contracts, b.contracts);
-  EXPECT_EQ(a.tasks, b.tasks);
-  EXPECT_EQ(a.users, b.users);
+  ExpectSamePerKind(a, b);
   EXPECT_EQ(a.user_list, b.user_list);
   ASSERT_EQ(a.cards.size(), b.cards.size());
   for (const auto& [id, card] : a.cards) {
