@@ -113,8 +113,8 @@ Frame ConvertLead(Call& call, wire::Request::Reader request) {
   if (!s.ok()) return call.Error(s);
   engine::Result<engine::Customer> customer = call.engine().GetCustomer(in.customer);
   if (!customer.ok()) {
-    return call.Error(Status(customer.status().code(), customer.status().message(),
-                             "convert_lead.customer"));
+    return call.Error(
+        Status(customer.status().code(), customer.status().message(), "convert_lead.customer"));
   }
   std::vector<engine::WriteOp> ops;
   std::vector<const char*> parts;
@@ -151,9 +151,9 @@ Frame ConvertLead(Call& call, wire::Request::Reader request) {
   if (!InScope(call, ops, [&](size_t i) { return std::string(parts[i]); })) return nullptr;
   if (in.revision != 0 && in.revision != customer->revision) {
     return call.Error(Status::Conflict("customer " + std::to_string(customer->id) +
-                                           " is at revision " +
-                                           std::to_string(customer->revision) + ", not " +
-                                           std::to_string(in.revision) + ": read it again",
+                                           " is at revision " + std::to_string(customer->revision) +
+                                           ", not " + std::to_string(in.revision) +
+                                           ": read it again",
                                        "convert_lead.revision"));
   }
   if (customer->lifecycle != engine::Lifecycle::kLead) {
@@ -169,8 +169,7 @@ Frame ConvertLead(Call& call, wire::Request::Reader request) {
     for (size_t i = 0; i < results.size(); ++i) {
       const Status& r = results[i].status;
       if (!r.ok() && !r.message().starts_with("not applied: ")) {
-        reply(ErrorFrame(id, ConvertError(r, i < parts.size() ? parts[i] : "convert_lead")),
-              false);
+        reply(ErrorFrame(id, ConvertError(r, i < parts.size() ? parts[i] : "convert_lead")), false);
         return;
       }
     }

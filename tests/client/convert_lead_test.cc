@@ -49,9 +49,9 @@ class ConvertLeadTest : public ::testing::TestWithParam<Mode> {
         Role role;
         const char* team;
       };
-      for (const NewUser& user : {NewUser{"admin", Role::kAdmin, "hq"},
-                                  NewUser{"a1", Role::kAgent, "north"},
-                                  NewUser{"a2", Role::kAgent, "north"}}) {
+      for (const NewUser& user :
+           {NewUser{"admin", Role::kAdmin, "hq"}, NewUser{"a1", Role::kAgent, "north"},
+            NewUser{"a2", Role::kAgent, "north"}}) {
         const std::string name = user.name;
         auto created = (*bootstrap)->CreateUser(name, user.role, user.team);
         ASSERT_TRUE(created.ok()) << created.status().ToString();
@@ -261,8 +261,7 @@ TEST_P(ConvertLeadTest, RefusesACustomerThatIsNotALead) {
   request.opportunity = FirstDeal();
   auto converted = As("a1").ConvertLead(request);
   ASSERT_FALSE(converted.ok());
-  EXPECT_EQ(converted.status().code(), Code::kFailedPrecondition)
-      << converted.status().ToString();
+  EXPECT_EQ(converted.status().code(), Code::kFailedPrecondition) << converted.status().ToString();
   EXPECT_EQ(converted.status().field(), "convert_lead.customer");
   EXPECT_NE(converted.status().message().find("prospect"), std::string::npos)
       << converted.status().message();

@@ -18,8 +18,7 @@ class CrmctlConvertTest : public ::testing::Test {
   // Runs `crmctl --data DIR args`, expecting `status`; returns the output.
   std::string Crmctl(const std::string& args, int status = 0) {
     std::string out;
-    EXPECT_EQ(RunCrmctl("--data " + dir_.path() + " " + args, &out), status) << args << "\n"
-                                                                             << out;
+    EXPECT_EQ(RunCrmctl("--data " + dir_.path() + " " + args, &out), status) << args << "\n" << out;
     return out;
   }
 
@@ -43,11 +42,11 @@ class CrmctlConvertTest : public ::testing::Test {
 
 TEST_F(CrmctlConvertTest, ConvertsALeadWithAnOpportunityAndATask) {
   const std::string lead = Create("customer", "--name Lead --phones +8613800138001");
-  const std::string out = Crmctl(
-      "convert --id " + lead +
-      " --opportunity 'First order' --amount 12500.50 --currency CNY"
-      " --expected-close 2026-12-01 --source 'trade fair' --campaign spring"
-      " --task 'Call back' --due 2026-11-20T09:30");
+  const std::string out =
+      Crmctl("convert --id " + lead +
+             " --opportunity 'First order' --amount 12500.50 --currency CNY"
+             " --expected-close 2026-12-01 --source 'trade fair' --campaign spring"
+             " --task 'Call back' --due 2026-11-20T09:30");
   // "customer N converted: opportunity M, task K"
   const std::string prefix = "customer " + lead + " converted: opportunity ";
   ASSERT_EQ(out.rfind(prefix, 0), 0u) << out;
