@@ -113,6 +113,10 @@ Batch::Pending<engine::HandoverResult> Batch::Handover(const engine::HandoverSpe
                                      spec);
 }
 
+Batch::Pending<ConvertedLead> Batch::ConvertLead(const ConvertLeadRequest& request) {
+  return Ask<ConvertedLead>(On<&Req::initConvertLead, Arm::CONVERTED, &Res::getConverted>, request);
+}
+
 Batch::Pending<protocol::StatsSnapshot> Batch::Stats() {
   return Ask<protocol::StatsSnapshot>(On<&Req::setStats, Arm::STATS, &Res::getStats>);
 }
@@ -246,6 +250,10 @@ Result<engine::AuditPage> Client::QueryAudit(const engine::AuditQuery& query) {
 
 Result<engine::HandoverResult> Client::Handover(const engine::HandoverSpec& spec) {
   return Call([&](Batch& b) { return b.Handover(spec); });
+}
+
+Result<ConvertedLead> Client::ConvertLead(const ConvertLeadRequest& request) {
+  return Call([&](Batch& b) { return b.ConvertLead(request); });
 }
 
 Result<protocol::StatsSnapshot> Client::Stats() {

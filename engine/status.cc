@@ -29,6 +29,8 @@ std::string_view CodeName(Code code) {
       return "internal";
     case Code::kInUse:
       return "in_use";
+    case Code::kFailedPrecondition:
+      return "failed_precondition";
   }
   // A value outside the enum (a newer peer's code read off the wire).
   return "unknown";

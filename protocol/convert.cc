@@ -32,7 +32,7 @@ void ToWire(const engine::Status& status, wire::Error::Builder out) {
 
 engine::Status FromWire(wire::Error::Reader in) {
   const uint8_t code = in.getCode();
-  if (code == 0 || code > static_cast<uint8_t>(engine::Code::kInUse)) {
+  if (code == 0 || code > static_cast<uint8_t>(engine::Code::kFailedPrecondition)) {
     return Status::Internal("peer sent an error with unknown code " + std::to_string(code) + ": " +
                             ToString(in.getMessage()));
   }

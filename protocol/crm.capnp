@@ -16,7 +16,7 @@ const protocolVersion :UInt32 = 1;
 
 # Stable codes, as crm::engine::Code: 1 not_found, 2 invalid_argument,
 # 3 already_exists, 4 permission_denied, 5 conflict, 6 unavailable,
-# 7 internal, 8 in_use.
+# 7 internal, 8 in_use, 9 failed_precondition.
 struct Error {
   code @0 :UInt8;
   message @1 :Text;
@@ -493,6 +493,30 @@ struct Stats {
   ops @12 :List(OpStats);
 }
 
+# --- the sales flow
+
+# Turns a lead into an active customer in one atomic write, audited as one
+# entry per record: the customer's update (lifecycle lead -> active) and,
+# optionally, the creation of its first opportunity and of a first
+# follow-up task. Nothing is applied unless all of it is.
+struct ConvertLead {
+  customer @0 :UInt64;   # the lead; failed_precondition when it is not one
+  revision @1 :UInt64;   # 0 = any; else the customer's revision must match (conflict)
+  opportunity @2 :R.Opportunity;  # created when hasOpportunity (id 0): its customer is
+                                  # the lead; stage defaults to qualification, owner
+                                  # to the customer's owner
+  hasOpportunity @3 :Bool;
+  task @4 :R.Task;       # created when hasTask (id 0): its customer is the lead; the
+                         # assignee defaults to the customer's owner, else the caller
+  hasTask @5 :Bool;
+}
+
+struct Converted {
+  customer @0 :UInt64;
+  opportunity @1 :UInt64;  # 0: none created
+  task @2 :UInt64;         # 0: none created
+}
+
 # --- the envelope
 
 struct Request {
@@ -542,6 +566,7 @@ struct Request {
       ops @31 :List(WriteOp);
       atomic @32 :Bool;
     }
+    convertLead @33 :ConvertLead;  # every role, within the scopes of a write
   }
 }
 
@@ -566,5 +591,6 @@ struct Response {
     handover @16 :HandoverResult;
     stats @17 :Stats;
     backup @18 :BackupInfo;
+    converted @19 :Converted;  # answers convertLead
   }
 }

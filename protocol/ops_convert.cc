@@ -1,8 +1,10 @@
 #include "crm/protocol/ops_convert.h"
 
 #include <string>
+#include <utility>
 
 #include "convert_internal.h"
+#include "crm/engine/codec.h"
 #include "crm/protocol/convert.h"
 
 namespace crm::protocol {
@@ -140,6 +142,47 @@ StatsSnapshot FromWire(wire::Stats::Reader in) {
     s.ops.push_back(std::move(op));
   }
   return s;
+}
+
+void ToWire(const ConvertLeadRequest& request, wire::ConvertLead::Builder out) {
+  out.setCustomer(request.customer);
+  out.setRevision(request.revision);
+  if (request.opportunity) {
+    out.setHasOpportunity(true);
+    engine::Encode(*request.opportunity, out.initOpportunity());
+  }
+  if (request.task) {
+    out.setHasTask(true);
+    engine::Encode(*request.task, out.initTask());
+  }
+}
+
+engine::Status FromWire(wire::ConvertLead::Reader in, ConvertLeadRequest* out) {
+  out->customer = in.getCustomer();
+  out->revision = in.getRevision();
+  out->opportunity.reset();
+  out->task.reset();
+  if (in.getHasOpportunity()) {
+    engine::Opportunity opportunity;
+    CRM_RETURN_IF_ERROR(engine::Decode(in.getOpportunity(), &opportunity));
+    out->opportunity = std::move(opportunity);
+  }
+  if (in.getHasTask()) {
+    engine::Task task;
+    CRM_RETURN_IF_ERROR(engine::Decode(in.getTask(), &task));
+    out->task = std::move(task);
+  }
+  return engine::Status::Ok();
+}
+
+void ToWire(const ConvertedLead& converted, wire::Converted::Builder out) {
+  out.setCustomer(converted.customer);
+  out.setOpportunity(converted.opportunity);
+  out.setTask(converted.task);
+}
+
+ConvertedLead FromWire(wire::Converted::Reader in) {
+  return ConvertedLead{in.getCustomer(), in.getOpportunity(), in.getTask()};
 }
 
 }  // namespace crm::protocol

@@ -12,6 +12,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "card_format.h"
@@ -48,6 +50,11 @@ commands:
   create    create a record:                create ENTITY --field value ...
   update    change fields of a record:      update ENTITY --id N --field value ...
   delete    delete a record:                delete ENTITY --id N [--cascade]
+  convert   turn a lead into an active customer, in one atomic write
+              --id N [--revision R] [--json]
+              [--opportunity NAME [--amount X] [--currency C] [--expected-close T]
+                 [--source S] [--campaign C] [--stage S] [--probability P] [--owner U]]
+              [--task TITLE [--due T] [--assignee U] [--notes N]]
   user add  add a user, print its token:    user add --name N --role admin|manager|agent [--team T]
   users     list users
   tiers     the scoring config in force: weights, units, percents, window, cut-offs, tier
@@ -307,6 +314,61 @@ int RecordCommand(Client& client, const std::string& verb, const Args& args) {
   return 0;
 }
 
+// convert --id N [--revision R] [--opportunity NAME ...] [--task TITLE ...]:
+// the opportunity's and the task's other fields are their create flags.
+int ConvertCommand(Client& client, const Args& args) {
+  static const std::vector<std::string> kOwn = {"id", "revision", "json", "data", "server",
+                                                "token", "opportunity", "task"};
+  crm::client::ConvertLeadRequest request;
+  request.customer = WholeNumberOption(args, "id", 0);
+  if (request.customer == 0) Fail("convert needs --id N");
+  request.revision = WholeNumberOption(args, "revision", 0);
+  Record opportunity = Opportunity{};
+  Record task = Task{};
+  if (args.Has("opportunity")) std::get<Opportunity>(opportunity).name = args.Get("opportunity");
+  if (args.Has("task")) std::get<Task>(task).title = args.Get("task");
+  for (const auto& [name, value] : args.values) {
+    if (std::find(kOwn.begin(), kOwn.end(), name) != kOwn.end()) continue;
+    if (name == "customer") Fail("convert: the lead is --id; --customer is not an option here");
+    // --currency is the opportunity amount's.
+    const std::string flag = name == "currency" ? "amount-currency" : name;
+    bool major_units = false;
+    Record* record = &opportunity;
+    const crm::tools::FieldSpec* field =
+        crm::tools::FieldOfFlag(EntityKind::kOpportunity, flag, &major_units);
+    if (field == nullptr) {
+      record = &task;
+      field = crm::tools::FieldOfFlag(EntityKind::kTask, flag, &major_units);
+    }
+    if (field == nullptr) Fail("convert has no option --" + name + " (see crmctl --help)");
+    const bool of_opportunity = record == &opportunity;
+    if (!args.Has(of_opportunity ? "opportunity" : "task")) {
+      Fail("--" + name + " belongs to " + (of_opportunity ? "--opportunity NAME" : "--task TITLE"));
+    }
+    Status s = crm::tools::SetFromFlag(*field, major_units, value, record);
+    if (!s.ok()) Fail("--" + name + ": " + s.message());
+  }
+  if (args.Has("opportunity")) request.opportunity = std::get<Opportunity>(std::move(opportunity));
+  if (args.Has("task")) request.task = std::get<Task>(std::move(task));
+  Result<crm::client::ConvertedLead> converted = client.ConvertLead(request);
+  Check(converted.status());
+  auto id_or = [](Id id, const char* none) {
+    return id == 0 ? std::string(none) : std::to_string(id);
+  };
+  if (args.Has("json")) {
+    std::printf("{\"customer\":%llu,\"opportunity\":%llu,\"task\":%llu}\n",
+                static_cast<unsigned long long>(converted->customer),
+                static_cast<unsigned long long>(converted->opportunity),
+                static_cast<unsigned long long>(converted->task));
+  } else {
+    std::printf("customer %llu converted: opportunity %s, task %s\n",
+                static_cast<unsigned long long>(converted->customer),
+                id_or(converted->opportunity, "none").c_str(),
+                id_or(converted->task, "none").c_str());
+  }
+  return 0;
+}
+
 int UserCommand(Client& client, const Args& args) {
   if (args.words.size() < 2 || args.words[1] != "add") Fail("usage: crmctl user add --name N --role R");
   if (!args.Has("name")) Fail("user add needs --name");
@@ -353,6 +415,7 @@ int main(int argc, char** argv) {
       {"create", [&](Client& c) { return RecordCommand(c, "create", args); }},
       {"update", [&](Client& c) { return RecordCommand(c, "update", args); }},
       {"delete", [&](Client& c) { return RecordCommand(c, "delete", args); }},
+      {"convert", [&](Client& c) { return ConvertCommand(c, args); }},
       {"user", [&](Client& c) { return UserCommand(c, args); }},
       {"users", [&](Client& c) { return UsersCommand(c, args); }},
       {"tiers", [&](Client& c) { return crm::tools::TiersCommand(c, args); }},

@@ -22,7 +22,8 @@
 // protocol::StatsSnapshot; no Cap'n Proto, kj or wire header. The encoding
 // and the transports are internal (client/wire_call.h, client/transport.h).
 // ScoringState and the report queries and answers come from
-// crm/protocol/reports.h (plain types, no wire code).
+// crm/protocol/reports.h, the lead conversion's request and answer from
+// crm/protocol/sales.h (plain types, no wire code).
 //
 // A new operation is one line in Batch, naming its request arm and the
 // response arm that answers it, and one in Client (client.cc):
@@ -48,6 +49,7 @@
 #include "crm/engine/thread_annotations.h"
 #include "crm/engine/value.h"
 #include "crm/protocol/reports.h"
+#include "crm/protocol/sales.h"
 #include "crm/protocol/stats.h"
 
 namespace crm::client {
@@ -103,6 +105,8 @@ struct EmbeddedOptions {
 };
 
 using protocol::ContractQuery;
+using protocol::ConvertedLead;
+using protocol::ConvertLeadRequest;
 using protocol::OwnerKpiQuery;
 using protocol::PipelineQuery;
 using protocol::Report;
@@ -170,6 +174,7 @@ class Batch {
   Pending<std::vector<engine::AuditEntry>> AuditLog(uint64_t after, uint32_t limit);
   Pending<engine::AuditPage> QueryAudit(const engine::AuditQuery& query);
   Pending<engine::HandoverResult> Handover(const engine::HandoverSpec& spec);
+  Pending<ConvertedLead> ConvertLead(const ConvertLeadRequest& request);
   Pending<protocol::StatsSnapshot> Stats();
   Pending<std::vector<engine::User>> ListUsers();
   Pending<CreatedUser> CreateUser(const std::string& name, engine::Role role,
@@ -265,6 +270,13 @@ class Client {
   // Moves a user's customers, opportunities, contracts and open tasks in
   // one atomic step (Engine::Handover); admin, or the manager of the team.
   Result<engine::HandoverResult> Handover(const engine::HandoverSpec& spec);
+  // Turns a lead into an active customer, with optionally its first
+  // opportunity and a follow-up task, in one atomic, audited write; every
+  // role, within the scopes of a write. FailedPrecondition
+  // ("convert_lead.customer") when the customer is not a lead, Conflict for
+  // a stale revision; an op's error names its field under "convert_lead."
+  // and leaves everything unchanged.
+  Result<ConvertedLead> ConvertLead(const ConvertLeadRequest& request);
 
   // ---- Value, tiers and reports (crm/engine/value.h).
   // One customer's value summary, as on its card. Every role.

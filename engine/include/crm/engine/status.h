@@ -39,6 +39,9 @@ enum class Code : uint8_t {
   // A resource is held by another process (a data directory open in a
   // running crmd): go through that process, or stop it first.
   kInUse = 8,
+  // The record is not in the state the operation requires (converting a
+  // customer that is not a lead): the message names the state it is in.
+  kFailedPrecondition = 9,
 };
 
 // Returns the lower-case name of `code` ("not_found", ...).
@@ -80,6 +83,9 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
   static Status InUse(std::string msg) { return Status(Code::kInUse, std::move(msg)); }
+  static Status FailedPrecondition(std::string msg, std::string field = {}) {
+    return Status(Code::kFailedPrecondition, std::move(msg), std::move(field));
+  }
 
   bool ok() const { return rep_ == nullptr; }
   Code code() const { return rep_ ? rep_->code : Code::kOk; }
