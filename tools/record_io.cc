@@ -109,9 +109,9 @@ class JsonParser {
       JsonValue value;
       CRM_RETURN_IF_ERROR(Value(&value, depth + 1));
       for (const auto& member : out->members) {
-        if (member.first == key) return Error("member \"" + key + "\" appears twice");
+        if (member.key == key) return Error("member \"" + key + "\" appears twice");
       }
-      out->members.emplace_back(std::move(key), std::move(value));
+      out->members.push_back({std::move(key), std::move(value)});
       bool more = false;
       CRM_RETURN_IF_ERROR(AfterElement('}', &more));
       if (!more) return Status::Ok();

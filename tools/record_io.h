@@ -38,10 +38,17 @@ struct JsonValue {
   bool boolean = false;
   std::string text;  // kString: the decoded string; kNumber: the literal
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;  // in document order
+  struct Member;
+  std::vector<Member> members;  // in document order
 
   // The member named `key`, or nullptr (also when this is not an object).
   const JsonValue* Find(std::string_view key) const;
+};
+
+// One member of a JSON object.
+struct JsonValue::Member {
+  std::string key;
+  JsonValue value;
 };
 
 // Parses one JSON document, strictly (RFC 8259): no trailing commas, no
