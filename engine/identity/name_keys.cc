@@ -227,7 +227,7 @@ std::vector<icu::UnicodeString> HanSyllables(const std::u32string& run,
 // One unit of a pinyin key: a syllable read from a Han character, or a token
 // kept as written.
 struct Unit {
-  icu::UnicodeString decomposed;  // NFD, tone marks still on
+  icu::UnicodeString decomposed;  // Han: NFD, tone marks on; else as written
   bool han = false;
 };
 
