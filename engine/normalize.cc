@@ -311,7 +311,7 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
-Result<std::string> NormalizePhone(std::string_view input, std::string_view default_region) {
+Status CheckPhoneText(std::string_view input) {
   if (!IsValidUtf8(input)) {
     return Status::InvalidArgument("phone must be valid UTF-8", kPhoneField);
   }
@@ -321,6 +321,11 @@ Result<std::string> NormalizePhone(std::string_view input, std::string_view defa
                                        std::to_string(kMaxPhoneBytes),
                                    kPhoneField);
   }
+  return Status::Ok();
+}
+
+Result<std::string> NormalizePhone(std::string_view input, std::string_view default_region) {
+  CRM_RETURN_IF_ERROR(CheckPhoneText(input));
   if (TrimWhiteSpace(input).empty()) {
     return Status::InvalidArgument("phone is empty", kPhoneField);
   }

@@ -24,7 +24,6 @@ using ::i18n::phonenumbers::PhoneNumber;
 using ::i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr char kPhoneField[] = "phone";
-constexpr size_t kMaxPhoneBytes = 64;
 constexpr size_t kMinPhoneDigits = 3;
 constexpr size_t kMinSuffixDigits = 7;
 
@@ -200,15 +199,7 @@ bool IsValidFolded(const UsccChars& code) {
 
 Result<PhoneKey> ParsePhone(std::string_view input, std::string_view record_country,
                             std::string_view default_region) {
-  if (!IsValidUtf8(input)) {
-    return Status::InvalidArgument("phone must be valid UTF-8", kPhoneField);
-  }
-  if (input.size() > kMaxPhoneBytes) {
-    return Status::InvalidArgument("phone is " + std::to_string(input.size()) +
-                                       " bytes long; the limit is " +
-                                       std::to_string(kMaxPhoneBytes),
-                                   kPhoneField);
-  }
+  CRM_RETURN_IF_ERROR(CheckPhoneText(input));
   const std::string country = KnownRegion(record_country);
   const std::string fallback = KnownRegion(default_region);
   PhoneKey key = ReadIn(input, country.empty() ? fallback : country);

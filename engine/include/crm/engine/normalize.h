@@ -15,6 +15,10 @@ namespace crm::engine {
 // nothing above U+10FFFF, no truncated sequences. O(n), allocates nothing.
 bool IsValidUtf8(std::string_view text);
 
+// The checks any phone text passes before it is parsed: valid UTF-8 and at
+// most 64 bytes; InvalidArgument naming the field "phone" otherwise.
+Status CheckPhoneText(std::string_view input);
+
 // Parses a phone number written any common way ("+86 138-0013-8000",
 // "13800138000", "021 6123 4567", "(650) 253-0000" with region US) and returns
 // it in E.164 ("+8613800138000"). Numbers without a country code are read in
