@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "crm/engine/normalize.h"
 #include "crm/engine/status.h"
 
 namespace crm::engine::identity {
@@ -91,11 +92,6 @@ bool Decode(std::string_view s, std::u32string* out) {
     out->push_back(static_cast<char32_t>(c));
   }
   return true;
-}
-
-bool ValidUtf8(std::string_view s) {
-  std::u32string ignored;
-  return Decode(s, &ignored);
 }
 
 void AppendUtf8(char32_t c, std::string* out) {
@@ -285,22 +281,13 @@ constexpr std::string_view kPlaceSuffixes[] = {
     "壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区",
     "自治区",     "省",         "市",           "地区"};
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         s.substr(s.size() - suffix.size()) == suffix;
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 // Long enough to stand as a name on its own.
 bool Substantial(std::string_view s) { return CodePointCount(TrimSpaces(s)) >= 2; }
 
 // Removes one trailing legal suffix; false when there is none to remove.
 bool StripLegalSuffix(std::string_view* s) {
   for (std::string_view suffix : kHanSuffixes) {
-    if (EndsWith(*s, suffix)) {
+    if (s->ends_with(suffix)) {
       std::string_view rest = TrimSpaces(s->substr(0, s->size() - suffix.size()));
       if (!Substantial(rest)) return false;
       *s = rest;
@@ -324,12 +311,12 @@ bool StripLegalSuffix(std::string_view* s) {
 bool StripPlacePrefix(std::string_view* s) {
   std::string_view best;
   for (std::string_view place : kPlaces) {
-    if (StartsWith(*s, place) && place.size() > best.size()) best = place;
+    if (s->starts_with(place) && place.size() > best.size()) best = place;
   }
   if (best.empty()) return false;
   std::string_view rest = s->substr(best.size());
   for (std::string_view suffix : kPlaceSuffixes) {
-    if (StartsWith(rest, suffix)) {
+    if (rest.starts_with(suffix)) {
       rest.remove_prefix(suffix.size());
       break;
     }
@@ -348,7 +335,7 @@ bool StripPlaceToken(std::string_view* s) {
   std::string_view last = s->substr(space + 1);
   bool place = last == "中国";
   for (std::string_view name : kPlaces) {
-    if (!StartsWith(last, name)) continue;
+    if (!last.starts_with(name)) continue;
     std::string_view rest = last.substr(name.size());
     for (std::string_view suffix : kPlaceSuffixes) {
       if (rest == suffix) rest = {};
@@ -365,7 +352,7 @@ bool StripPlaceToken(std::string_view* s) {
 }  // namespace
 
 std::string FoldName(std::string_view name) {
-  if (!ValidUtf8(name)) return {};
+  if (!IsValidUtf8(name)) return {};
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
       icu::StringPiece(name.data(), static_cast<int32_t>(name.size())));
   UErrorCode status = U_ZERO_ERROR;
@@ -478,7 +465,7 @@ std::vector<std::string> PinyinKeys(std::string_view folded) {
 }
 
 std::string CoreCompanyName(std::string_view folded) {
-  if (!ValidUtf8(folded)) return {};
+  if (!IsValidUtf8(folded)) return {};
   std::string_view s = TrimSpaces(folded);
   while (StripLegalSuffix(&s) || StripPlaceToken(&s)) {
   }
@@ -488,7 +475,7 @@ std::string CoreCompanyName(std::string_view folded) {
 }
 
 std::string SortedTokens(std::string_view folded) {
-  if (!ValidUtf8(folded)) return {};
+  if (!IsValidUtf8(folded)) return {};
   std::vector<std::string_view> tokens = SplitSpaces(folded);
   std::sort(tokens.begin(), tokens.end());
   std::string out;
