@@ -330,15 +330,14 @@ int ConvertCommand(Client& client, const Args& args) {
   for (const auto& [name, value] : args.values) {
     if (std::find(kOwn.begin(), kOwn.end(), name) != kOwn.end()) continue;
     if (name == "customer") Fail("convert: the lead is --id; --customer is not an option here");
-    // --currency is the opportunity amount's.
-    const std::string flag = name == "currency" ? "amount-currency" : name;
+    // The opportunity's fields first (its --currency alias is the amount's).
     bool major_units = false;
     Record* record = &opportunity;
     const crm::tools::FieldSpec* field =
-        crm::tools::FieldOfFlag(EntityKind::kOpportunity, flag, &major_units);
+        crm::tools::FieldOfFlag(EntityKind::kOpportunity, name, &major_units);
     if (field == nullptr) {
       record = &task;
-      field = crm::tools::FieldOfFlag(EntityKind::kTask, flag, &major_units);
+      field = crm::tools::FieldOfFlag(EntityKind::kTask, name, &major_units);
     }
     if (field == nullptr) Fail("convert has no option --" + name + " (see crmctl --help)");
     const bool of_opportunity = record == &opportunity;
