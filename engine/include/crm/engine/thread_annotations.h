@@ -24,14 +24,12 @@
 #define CRM_GUARDED_BY(x) CRM_THREAD_ANNOTATION(guarded_by(x))
 #define CRM_PT_GUARDED_BY(x) CRM_THREAD_ANNOTATION(pt_guarded_by(x))
 #define CRM_ACQUIRED_BEFORE(...) CRM_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
-#define CRM_ACQUIRED_AFTER(...) CRM_THREAD_ANNOTATION(acquired_after(__VA_ARGS__))
 #define CRM_REQUIRES(...) CRM_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define CRM_REQUIRES_SHARED(...) CRM_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
 #define CRM_ACQUIRE(...) CRM_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define CRM_ACQUIRE_SHARED(...) CRM_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
 #define CRM_RELEASE(...) CRM_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define CRM_RELEASE_SHARED(...) CRM_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
-#define CRM_RELEASE_GENERIC(...) CRM_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 #define CRM_EXCLUDES(...) CRM_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define CRM_RETURN_CAPABILITY(x) CRM_THREAD_ANNOTATION(lock_returned(x))
 #define CRM_NO_THREAD_SAFETY_ANALYSIS CRM_THREAD_ANNOTATION(no_thread_safety_analysis)
@@ -47,7 +45,6 @@ class CRM_CAPABILITY("mutex") Mutex {
   Mutex& operator=(const Mutex&) = delete;
   void lock() CRM_ACQUIRE() { mu_.lock(); }
   void unlock() CRM_RELEASE() { mu_.unlock(); }
-  bool try_lock() CRM_THREAD_ANNOTATION(try_acquire_capability(true)) { return mu_.try_lock(); }
   // For std::condition_variable: the underlying mutex.
   std::mutex& native() CRM_RETURN_CAPABILITY(this) { return mu_; }
 
@@ -137,7 +134,6 @@ class CRM_SCOPED_CAPABILITY MutexLock {
 // mutex as held throughout the wait (it is, whenever the caller runs).
 class CondVar {
  public:
-  void Wait(MutexLock& lock) { cv_.wait(lock.native()); }
   template <typename Pred>
   void Wait(MutexLock& lock, Pred pred) {
     cv_.wait(lock.native(), pred);
@@ -145,10 +141,6 @@ class CondVar {
   template <typename Duration, typename Pred>
   bool WaitFor(MutexLock& lock, Duration d, Pred pred) {
     return cv_.wait_for(lock.native(), d, pred);
-  }
-  template <typename TimePoint, typename Pred>
-  bool WaitUntil(MutexLock& lock, TimePoint t, Pred pred) {
-    return cv_.wait_until(lock.native(), t, pred);
   }
   void NotifyOne() { cv_.notify_one(); }
   void NotifyAll() { cv_.notify_all(); }
