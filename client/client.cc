@@ -181,7 +181,6 @@ Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
     transport = Status::Internal("transport returned " + std::to_string(responses.size()) +
                                  " responses for " + std::to_string(requests.size()) + " requests");
   }
-  const protocol::Limits limits = internal::ToProtocol(limits_);
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i >= responses.size()) {
       entries[i].deliver(&transport, {});
@@ -191,7 +190,7 @@ Status Client::RunEntries(std::vector<Batch::Entry>& entries) {
       // The decoders may visit a struct more than once (convert.h reads a
       // record's pointers field by field), so the traversal budget is a few
       // times the frame rather than the frame itself; still bounded.
-      capnp::ReaderOptions options = protocol::ReaderOptionsFor(responses[i].size(), limits);
+      capnp::ReaderOptions options = protocol::ReaderOptionsFor(responses[i].size(), limits_);
       options.traversalLimitInWords = 8 * responses[i].size() + 1024;
       capnp::FlatArrayMessageReader reader(responses[i], options);
       auto response = reader.getRoot<wire::Response>();

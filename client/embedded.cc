@@ -21,7 +21,7 @@ class EmbeddedTransport final : public internal::Transport {
   EmbeddedTransport(std::unique_ptr<engine::Engine> engine, const EmbeddedOptions& options)
       : engine_(std::move(engine)),
         handler_(
-            std::make_unique<protocol::Handler>(*engine_, internal::ToProtocol(options.limits))),
+            std::make_unique<protocol::Handler>(*engine_, options.limits)),
         timeout_(options.request_timeout) {}
 
   // The handler goes first; the engine then finishes its queued writes

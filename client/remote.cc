@@ -36,7 +36,7 @@ class RemoteTransport final : public internal::Transport {
  public:
   explicit RemoteTransport(const RemoteOptions& options)
       : options_(options),
-        limits_(internal::ToProtocol(options.limits)),
+        limits_(options.limits),
         timeout_(options.connect_timeout),
         timeout_label_(options.connect_timeout) {}
   ~RemoteTransport() override { Close(); }

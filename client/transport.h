@@ -33,20 +33,4 @@ class Transport {
                           std::vector<kj::Array<capnp::word>>* responses) = 0;
 };
 
-// The protocol's form of `limits`.
-inline protocol::Limits ToProtocol(const FrameLimits& limits) {
-  protocol::Limits out;
-  out.max_frame_bytes = limits.max_frame_bytes;
-  out.max_segments = limits.max_segments;
-  out.nesting_limit = limits.nesting_limit;
-  return out;
-}
-
-// FrameLimits mirrors protocol::Limits, defaults included.
-static_assert(FrameLimits{}.max_frame_bytes == protocol::Limits{}.max_frame_bytes);
-static_assert(FrameLimits{}.max_segments == protocol::Limits{}.max_segments);
-static_assert(FrameLimits{}.nesting_limit == protocol::Limits{}.nesting_limit);
-static_assert(sizeof(FrameLimits) == sizeof(protocol::Limits),
-              "protocol::Limits has a field FrameLimits lacks");
-
 }  // namespace crm::client::internal

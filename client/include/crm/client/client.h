@@ -48,6 +48,7 @@
 #include "crm/engine/status.h"
 #include "crm/engine/thread_annotations.h"
 #include "crm/engine/value.h"
+#include "crm/protocol/limits.h"
 #include "crm/protocol/reports.h"
 #include "crm/protocol/sales.h"
 #include "crm/protocol/stats.h"
@@ -61,13 +62,8 @@ namespace internal {
 class Transport;
 }  // namespace internal
 
-// The most a frame may claim, checked before it is read: the same fields
-// and defaults as protocol::Limits (crm/protocol/framing.h).
-struct FrameLimits {
-  size_t max_frame_bytes = size_t{16} << 20;  // the whole frame, table included
-  uint32_t max_segments = 512;
-  int nesting_limit = 64;  // capnp::ReaderOptions::nestingLimit
-};
+// The most a frame may claim, checked before it is read.
+using FrameLimits = protocol::Limits;
 
 // How to reach a crmd over TCP.
 struct RemoteOptions {

@@ -14,18 +14,11 @@
 #include <span>
 
 #include "crm/engine/status.h"
+#include "crm/protocol/limits.h"
 
 namespace crm::protocol {
 
 inline constexpr uint32_t kProtocolVersion = 1;
-
-struct Limits {
-  size_t max_frame_bytes = size_t{16} << 20;  // the whole frame, table included
-  uint32_t max_segments = 512;
-  int nesting_limit = 64;  // capnp::ReaderOptions::nestingLimit
-  // ReaderOptions::traversalLimitInWords is the frame's own size in words:
-  // no message may make its reader visit more than it sent.
-};
 
 struct FrameHeader {
   size_t table_bytes = 0;  // segment table with padding: 8 * ceil((1 + n) / 2)
