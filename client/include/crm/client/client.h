@@ -306,20 +306,16 @@ class Client {
 
   template <typename T>
   Result<T> ReportAs(const ReportQuery& query);
-  // Runs `batch` and returns what `pending` holds: a transport error reaches
-  // every Pending of the batch, so Run()'s own status adds nothing here.
-  template <typename T>
-  static Result<T> Take(Batch& batch, Batch::Pending<T>& pending) {
-    batch.Run().IgnoreError();
-    return pending.Take();
-  }
   // The single-call form of a Batch method: Call([&](Batch& b) { return
   // b.Card(key, options); }) sends that one request and returns its result.
+  // A transport error reaches every Pending of the batch, so Run()'s own
+  // status adds nothing here.
   template <typename Add>
   auto Call(Add add) {
     Batch batch(*this);
     auto pending = add(batch);
-    return Take(batch, pending);
+    batch.Run().IgnoreError();
+    return pending.Take();
   }
   // Runs a batch's entries: one exchange, then each entry's decoder.
   Status RunEntries(std::vector<Batch::Entry>& entries) CRM_EXCLUDES(mu_);
